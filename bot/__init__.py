@@ -1,0 +1,1 @@
+"""Postventa Empresas: intake bot for Comteco's business after-sales desk."""
