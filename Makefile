@@ -1,0 +1,31 @@
+# Two commands: `make run` and `make test`. Everything else is a helper for them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test bench clean
+
+run: $(VENV)/.installed
+	$(PY) -m bot setup-demo
+	DEMO_MODE=1 $(PY) -m bot serve --host 127.0.0.1 --port 8000
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q -ra
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/engine_throughput.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3*

@@ -1,0 +1,37 @@
+"""The web application: FastAPI factory, health check; channels and back-office mount here."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, with_worker: bool = False) -> FastAPI:
+    settings = settings or get_settings()
+    runtime: Runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if with_worker:
+            runtime.worker.start_in_thread()
+        yield
+        runtime.worker.stop()
+        runtime.engine.dispose()
+
+    app = FastAPI(title="Postventa Empresas", lifespan=lifespan)
+    app.state.runtime = runtime
+
+    @app.get("/healthz")
+    async def healthz():
+        from bot.db import database_status
+
+        status = await run_in_threadpool(database_status, runtime.engine)
+        body = {"status": "ok" if status == "ok" else "degraded", "database": status}
+        return JSONResponse(body, status_code=200 if status == "ok" else 503)
+
+    return app

@@ -1,0 +1,150 @@
+"""`python -m bot <command>`: every command uses the database named by DATABASE_URL."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, get_settings
+
+DEMO_CARTERA = Path(__file__).resolve().parent / "demo" / "cartera"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Postventa Empresas")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database to the latest schema")
+    imp = sub.add_parser("import-cartera", help="load the client portfolio CSV files of DIR")
+    imp.add_argument("directory", type=Path)
+    sub.add_parser("setup-demo", help="migrate and load the demo portfolio when the database is empty")
+    serve = sub.add_parser("serve", help="web app and worker in one process (embedded default)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    worker = sub.add_parser("worker", help="deliver the outbox (and poll channels) continuously")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--from", dest="sender", required=True, help="phone (+591...) or email")
+    chat.add_argument("--today", type=date.fromisoformat, help="fix the date (YYYY-MM-DD)")
+    sub.add_parser("nlu", help="classify Spanish text (see `python -m bot nlu --help`)", add_help=False)
+    dia = sub.add_parser("dialogs", help="dialog definitions")
+    dia.add_argument("--diagram", type=Path, metavar="DIR", help="write one Mermaid file per dialog")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=get_settings().log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # transitions logs every callback at INFO: far too chatty for one line per message.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    if argv and argv[0] == "nlu":
+        from bot.nlu.cli import run
+
+        return run(argv[1:], sys.stdin, sys.stdout)
+    args = _parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+def cmd_migrate(args) -> int:
+    from bot import migrate
+
+    migrate.upgrade(get_settings().database_url)
+    print("Base de datos al día.")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from bot.portfolio.cli import run_cli
+
+    return run_cli(args.directory, get_settings().database_url, sys.stdout, sys.stderr)
+
+
+def cmd_setup_demo(args) -> int:
+    from bot import demo, migrate
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    demo.load_if_empty(settings.database_url, DEMO_CARTERA, sys.stdout)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+
+    app = create_app(get_settings(), with_worker=True)
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(get_settings())
+    if args.once:
+        runtime.worker.run_once()
+    else:
+        runtime.worker.run_forever()
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from bot.addresses import normalise_address
+    from bot.clock import Clock, FixedDateClock
+    from bot.runtime import build_runtime
+    from channels.base import InboundMessage
+    from channels.console import ConsoleChannel
+    from channels.registry import ChannelRegistry
+
+    clock = FixedDateClock(args.today) if args.today else Clock()
+    runtime = build_runtime(get_settings(), clock=clock,
+                            channels=ChannelRegistry(ConsoleChannel(sys.stdout)))
+    address = normalise_address(args.sender)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Escriba su mensaje (Ctrl+D para salir).")
+    while True:
+        if interactive:
+            sys.stdout.write("usted> ")
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        outcome = runtime.conversations.handle(
+            InboundMessage(channel="console", address=address, body=text, external_id=f"console-{uuid.uuid4()}")
+        )
+        runtime.deliverer.deliver_due(conversation_id=outcome.conversation_id)
+    runtime.engine.dispose()
+    return 0
+
+
+def cmd_dialogs(args) -> int:
+    from dialogs.registry import dialogs
+
+    if args.diagram is None:
+        for name, dialog in dialogs().items():
+            print(f"{name}: {', '.join(dialog.state_names)}")
+        return 0
+    args.diagram.mkdir(parents=True, exist_ok=True)
+    for name, dialog in dialogs().items():
+        (args.diagram / f"{name}.mmd").write_text(dialog.mermaid(), encoding="utf-8")
+        print(args.diagram / f"{name}.mmd")
+    return 0
+
+
+COMMANDS = {
+    "migrate": cmd_migrate,
+    "import-cartera": cmd_import,
+    "setup-demo": cmd_setup_demo,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "chat": cmd_chat,
+    "dialogs": cmd_dialogs,
+}

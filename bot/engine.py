@@ -1,0 +1,189 @@
+"""The conversation engine: one inbound message in, state + replies committed in one transaction.
+
+    dedupe -> load & lock conversation -> identify -> global intents -> dialog event
+           -> conversation state, data, replies (outbox rows), cases: ONE commit
+
+The conversation row is locked while the message is processed (SELECT ... FOR UPDATE on
+PostgreSQL; BEGIN IMMEDIATE serialises writers on SQLite), so two messages of one conversation are
+applied one after the other even when they reach different processes.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import nlu, outbox
+from bot.addresses import is_email, normalise_address
+from bot.clock import Clock
+from bot.db import session_scope
+from bot.models import Conversation, Message
+from bot.portfolio.records import DatabaseRecords
+from bot.settings import Settings
+from bot.turn import TurnServices
+from channels.base import InboundMessage
+from dialogs.base import Turn
+from dialogs.registry import dialogs
+
+log = logging.getLogger(__name__)
+
+MAX_DIALOG_HOPS = 4  # main -> trámite -> main ...; a loop beyond this is a bug, not a conversation
+
+
+@dataclass
+class Outcome:
+    duplicate: bool = False
+    conversation_id: int | None = None
+    message_id: int | None = None
+    replies: list[str] = field(default_factory=list)
+    case_numbers: list[str] = field(default_factory=list)
+    dialog: str = ""
+    state: str = ""
+
+
+class Engine:
+    def __init__(self, sessions: sessionmaker[Session], *, settings: Settings, clock: Clock,
+                 records_factory=DatabaseRecords):
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.records_factory = records_factory
+        self.dialogs = dialogs()
+
+    def handle(self, message: InboundMessage) -> Outcome:
+        address = normalise_address(message.address)
+        with session_scope(self.sessions) as session:
+            conversation = self._lock_conversation(session, message.channel, address)
+            now = self.clock.now()
+            inbound = self._record_inbound(session, conversation, message, now)
+            if inbound is None:
+                log.info("duplicate %s message %s ignored", message.channel, message.external_id)
+                return Outcome(duplicate=True, conversation_id=conversation.id)
+            conversation.last_inbound_at = now
+            conversation.updated_at = now
+            outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
+            if conversation.mode == "human":
+                # A person holds the conversation: the bot stays silent; staff see the message.
+                outcome.dialog, outcome.state = conversation.dialog, conversation.state
+                return outcome
+            services = self._run_dialog(session, conversation, message, now)
+            if services.replies:
+                case_id = services.opened_cases[-1].id if services.opened_cases else None
+                outbox.enqueue(session, conversation=conversation, body="\n\n".join(services.replies),
+                               now=now, case_id=case_id)
+            inbound.case_id = services.opened_cases[-1].id if services.opened_cases else None
+            outcome.replies = services.replies
+            outcome.case_numbers = [c.number for c in services.opened_cases]
+            outcome.dialog, outcome.state = conversation.dialog, conversation.state
+            return outcome
+
+    # --- storage ---------------------------------------------------------------------------------
+    def _lock_conversation(self, session: Session, channel: str, address: str) -> Conversation:
+        now = self.clock.now()
+        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(Conversation)
+            .values(channel=channel, address=address, dialog="main", state="start", data={},
+                    mode="bot", created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "address"])
+        )
+        return session.scalars(
+            select(Conversation)
+            .where(Conversation.channel == channel, Conversation.address == address)
+            .with_for_update()
+        ).one()
+
+    def _record_inbound(self, session: Session, conversation: Conversation, message: InboundMessage,
+                        now) -> Message | None:
+        """Insert the message unless its provider id was seen: the unique key decides, not a read."""
+        insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+        result = session.execute(
+            insert(Message)
+            .values(conversation_id=conversation.id, direction="in", channel=message.channel,
+                    external_id=message.external_id, body=message.body,
+                    attachments=[{"filename": a.filename, "content_type": a.content_type, "url": a.url}
+                                 for a in message.attachments],
+                    author="client", status="received", error_code="", created_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(Message.id)
+        )
+        message_id = result.scalar()
+        return session.get(Message, message_id) if message_id is not None else None
+
+    # --- dialogs -----------------------------------------------------------------------------
+    def _run_dialog(self, session: Session, conversation: Conversation, message: InboundMessage, now) -> TurnServices:
+        records = self.records_factory(session)
+        services = TurnServices(session=session, conversation=conversation, records=records,
+                                settings=self.settings, now=now)
+        if conversation.client_id is not None:
+            services.client = records.client_by_id(conversation.client_id)
+        elif conversation.state == "start":
+            known = (records.client_by_email(conversation.address) if is_email(conversation.address)
+                     else records.client_by_phone(conversation.address))
+            if known is not None:
+                services.identify(known)
+
+        analysis = nlu.analyze(message.body, today=self.clock.today())
+        turn = Turn(state=conversation.state, data=dict(conversation.data or {}), text=message.body,
+                    nlu=analysis, today=self.clock.today(), services=services)
+        savepoint = session.begin_nested()
+        try:
+            dialog_name, state = self._fire(conversation, turn)
+            savepoint.commit()
+        except Exception:
+            # The message is kept (it was inserted before the savepoint) and answered politely;
+            # the conversation stays where it was. Logged with the traceback for the team.
+            savepoint.rollback()
+            log.exception("dialog %s/%s failed on message %s", conversation.dialog, conversation.state,
+                          message.external_id)
+            services.replies = []
+            services.opened_cases = []
+            services.say("internal_error")
+            return services
+        conversation.dialog, conversation.state = dialog_name, state
+        conversation.data = turn.data
+        return services
+
+    def _fire(self, conversation: Conversation, turn: Turn) -> tuple[str, str]:
+        dialog_name = conversation.dialog if conversation.dialog in self.dialogs else "main"
+        intent = nlu.global_intent(turn.text)
+        if intent is not None:
+            return self._global(intent, turn, dialog_name)
+        event = "message"
+        for _ in range(MAX_DIALOG_HOPS):
+            self.dialogs[dialog_name].fire(turn, event)
+            if turn.jump is None:
+                return dialog_name, turn.state
+            dialog_name, target_state = turn.jump
+            turn.jump = None
+            # Collected data belongs to one dialog run; only the chosen trámite crosses over.
+            carried = {"tramite": turn.data["tramite"]} if target_state is None and "tramite" in turn.data else {}
+            turn.data.clear()
+            turn.data.update(carried)
+            if target_state is not None:
+                return dialog_name, target_state
+            turn.state = self.dialogs[dialog_name].initial
+            event = "start"
+        raise RuntimeError(f"dialog hops exceeded at {dialog_name}/{turn.state}")
+
+    def _global(self, intent: str, turn: Turn, dialog_name: str) -> tuple[str, str]:
+        """'menú', 'cancelar', 'hablar con un ejecutivo' work at any point of any dialog."""
+        services = turn.services
+        if intent == "human":
+            services.handoff(reason="pedido_del_cliente")
+            services.say("handoff")
+            return dialog_name, turn.state
+        keep = {k: v for k, v in turn.data.items() if k in ("id_failures",)}
+        turn.data.clear()
+        turn.data.update(keep)
+        if intent == "cancel":
+            services.say("cancelled")
+        if services.client is None:
+            turn.state = "start"
+            self.dialogs["main"].fire(turn, "start")
+            return "main", turn.state
+        services.say("menu")
+        return "main", "menu"

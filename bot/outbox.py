@@ -1,0 +1,170 @@
+"""Outbound messages go through the outbox: written in the same transaction as the state change
+that produced them, delivered afterwards by the worker.
+
+Delivery is at-least-once. A row is claimed by pushing its `next_attempt_at` a lease into the
+future and committing *before* the provider is called; the result is recorded in a second
+transaction. A worker killed between the provider call and that second commit leaves the row to be
+retried when the lease expires, so only that in-flight message can be sent twice. Rows are claimed
+with FOR UPDATE SKIP LOCKED on PostgreSQL so several workers never claim the same row; SQLite
+serialises writers anyway.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.db import session_scope
+from bot.models import Conversation, Message, Outbox
+from channels.base import OutboundMessage, PermanentSendError, TransientSendError
+from channels.registry import ChannelRegistry
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 15 * 60
+
+
+def enqueue(
+    session: Session,
+    *,
+    conversation: Conversation,
+    body: str,
+    now: datetime,
+    author: str = "bot",
+    case_id: int | None = None,
+    payload: dict | None = None,
+) -> Message:
+    """Record an outbound message and its delivery job; the caller's transaction commits both."""
+    message = Message(
+        conversation_id=conversation.id,
+        case_id=case_id,
+        direction="out",
+        channel=conversation.channel,
+        body=body,
+        attachments=[],
+        author=author,
+        status="pending",
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    session.add(
+        Outbox(
+            message_id=message.id,
+            channel=conversation.channel,
+            address=conversation.address,
+            payload=payload or {},
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class OutboxDeliverer:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: ChannelRegistry,
+        *,
+        clock: Clock,
+        max_attempts: int = 8,
+        batch_size: int = 50,
+    ):
+        self.sessions = sessions
+        self.channels = channels
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.batch_size = batch_size
+
+    def _claim(self, conversation_id: int | None) -> list[OutboundMessage]:
+        now = self.clock.now()
+        with session_scope(self.sessions) as session:
+            query = (
+                select(Outbox, Message.body)
+                .join(Message, Message.id == Outbox.message_id)
+                .where(
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= now,
+                    Outbox.channel.in_(self.channels.names),
+                )
+                .order_by(Outbox.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True, of=Outbox)
+            )
+            if conversation_id is not None:
+                query = query.where(Message.conversation_id == conversation_id)
+            claimed = []
+            for row, body in session.execute(query):
+                row.next_attempt_at = now + LEASE
+                row.attempts += 1
+                claimed.append(
+                    OutboundMessage(row.message_id, row.channel, row.address, body, dict(row.payload))
+                )
+            return claimed
+
+    def deliver_due(self, *, conversation_id: int | None = None) -> DeliveryReport:
+        report = DeliveryReport()
+        while True:
+            batch = self._claim(conversation_id)
+            if not batch:
+                return report
+            for outbound in batch:
+                self._deliver_one(outbound, report)
+            if len(batch) < self.batch_size:
+                return report
+
+    def _deliver_one(self, outbound: OutboundMessage, report: DeliveryReport) -> None:
+        channel = self.channels.get(outbound.channel)
+        error: Exception | None = None
+        result = None
+        try:
+            result = channel.send(outbound)
+        except (TransientSendError, PermanentSendError) as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop the loop
+            log.exception("channel %s crashed sending message %s", outbound.channel, outbound.message_id)
+            error = TransientSendError(f"{type(exc).__name__}: {exc}")
+        now = self.clock.now()
+        with session_scope(self.sessions) as session:
+            row = session.scalars(select(Outbox).where(Outbox.message_id == outbound.message_id)).one()
+            message = session.get(Message, outbound.message_id)
+            if error is None:
+                row.status = "sent"
+                row.sent_at = now
+                row.last_error = ""
+                message.status = result.status
+                if result.external_id:
+                    message.external_id = result.external_id
+                report.sent += 1
+            elif isinstance(error, PermanentSendError) or row.attempts >= self.max_attempts:
+                row.status = "failed"
+                row.last_error = str(error)
+                message.status = "failed"
+                message.error_code = getattr(error, "code", "") or ""
+                log.warning("message %s failed for good: %s", outbound.message_id, error)
+                report.failed += 1
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+                row.last_error = str(error)
+                log.info("message %s will be retried: %s", outbound.message_id, error)
+                report.retried += 1

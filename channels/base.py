@@ -1,0 +1,60 @@
+"""The neutral message shapes every channel speaks, and the adapter Protocol."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    url: str | None = None
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    address: str  # E.164 phone or lower-case email: who wrote
+    body: str
+    external_id: str  # provider id (Twilio MessageSid, email Message-ID); unique per channel
+    received_at: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+    profile_name: str = ""
+    subject: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int  # our messages.id
+    channel: str
+    address: str
+    body: str
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str | None = None
+    status: str = "sent"
+
+
+class TransientSendError(Exception):
+    """Worth retrying later: rate limits, 5xx, network trouble."""
+
+
+class PermanentSendError(Exception):
+    """Retrying cannot help: invalid address, rejected content."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: OutboundMessage) -> SendResult: ...

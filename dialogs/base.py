@@ -1,0 +1,113 @@
+"""The shared-machine pattern: one `Machine(model=None)` per dialog, built once per process.
+
+Per message the engine puts the persisted state on a fresh `Turn` and fires an event with
+`machine.events[name].trigger(turn)`. Nothing stays registered in the machine, nothing lives only
+in memory. Conditions and callbacks are written as method names in the table and resolved to the
+dialog's bound methods here, so the table stays plain data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from transitions import Machine
+
+CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
+STATE_CALLBACK_KEYS = ("on_enter", "on_exit")
+
+
+@dataclass
+class Turn:
+    """The plain model object a dialog machine runs on while one message is handled."""
+
+    state: str
+    data: dict
+    text: str
+    nlu: Any  # bot.nlu.NluResult
+    today: date
+    services: Any  # bot.turn.TurnServices: replies, cases, client data
+    jump: tuple[str, str | None] | None = None  # (dialog, state or None = start it)
+    scratch: dict = field(default_factory=dict)  # per-message values, never persisted
+
+    def start_dialog(self, name: str) -> None:
+        self.jump = (name, None)
+
+    def go_to(self, name: str, state: str) -> None:
+        self.jump = (name, state)
+
+
+class Dialog:
+    """Subclasses declare `name`, `initial`, `states` and `transitions` as data."""
+
+    name: ClassVar[str]
+    initial: ClassVar[str]
+    states: ClassVar[list]
+    transitions: ClassVar[list[dict]]
+    # Runs once per event before any condition (a per-transition `prepare` would run once for
+    # every candidate transition): the place to read the message into the collected data.
+    prepare_event: ClassVar[str | None] = None
+
+    def __init__(self) -> None:
+        self.machine = Machine(
+            model=None,
+            states=[self._resolve_state(s) for s in self.states],
+            transitions=[self._resolve(t) for t in self.transitions],
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+            prepare_event=self._callables(self.prepare_event) if self.prepare_event else None,
+        )
+
+    def _callables(self, names):
+        names = [names] if isinstance(names, str) else list(names)
+        return [getattr(self, n) for n in names]
+
+    def _resolve(self, transition: dict) -> dict:
+        resolved = dict(transition)
+        for key in CALLBACK_KEYS:
+            if key in resolved:
+                resolved[key] = self._callables(resolved[key])
+        return resolved
+
+    def _resolve_state(self, state):
+        if isinstance(state, str):
+            return state
+        resolved = dict(state)
+        for key in STATE_CALLBACK_KEYS:
+            if key in resolved:
+                resolved[key] = self._callables(resolved[key])
+        return resolved
+
+    @property
+    def state_names(self) -> list[str]:
+        return list(self.machine.states)
+
+    def fire(self, turn: Turn, event: str) -> bool:
+        if turn.state not in self.machine.states:
+            # A state renamed by a deploy: restart this dialog rather than crash the message.
+            turn.state = self.initial
+        return self.machine.events[event].trigger(turn)
+
+    def mermaid(self) -> str:
+        """The dialog as a Mermaid state diagram (offline only: GraphMachine leaks per model)."""
+        from transitions.extensions import GraphMachine
+
+        class _Model:
+            pass
+
+        model = _Model()
+        graph = GraphMachine(
+            model=model,
+            states=[s if isinstance(s, str) else {"name": s["name"]} for s in self.states],
+            transitions=[
+                {k: v for k, v in t.items() if k in ("trigger", "source", "dest", "conditions", "unless")}
+                for t in self.transitions
+            ],
+            initial=self.initial,
+            auto_transitions=False,
+            graph_engine="mermaid",
+            show_conditions=True,
+            title=self.name,
+        )
+        return model.get_graph().draw(None)

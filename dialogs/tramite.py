@@ -1,0 +1,206 @@
+"""What every trámite dialog shares: choosing the client's product, re-asking with a hint,
+offering a person after repeated bad answers, and closing with one summary and one case.
+
+A trámite dialog subclasses `TramiteDialog`, declares its table (states, transitions) and:
+- `code`, `product_types` (and `product_statuses`, `multi_product`);
+- `slot_states`: collecting state -> the data key that state asks for (drives re-asking);
+- `extract(turn)`: reads the message into `turn.data`, returns the keys it filled.
+The table's conditions and callbacks name methods of the dialog; helpers here are plain methods
+so the tables read as data.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import ClassVar
+
+from bot import nlu, requirements
+from bot.portfolio.records import ProductInfo
+from dialogs.base import Dialog, Turn
+from dialogs.catalogue import load_rules, tramites
+
+MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
+
+
+def option_numbers(text: str) -> list[int]:
+    """'2', '1 y 3', '1, 2' -> the option numbers; anything with other words -> []."""
+    normalised = nlu.normalise(text)
+    if not re.fullmatch(r"(opcion(es)?\s+)?\d{1,2}(\s*(,|y)?\s*\d{1,2})*", normalised):
+        return []
+    return [int(n) for n in re.findall(r"\d{1,2}", normalised)]
+
+
+def sla_hours(code: str) -> int:
+    rules = load_rules("sla.yaml")
+    return int(rules.get("by_tramite", {}).get(code, rules["default_hours"]))
+
+
+def on_input(source, dest, **spec) -> list[dict]:
+    """The same transition for the first message (event `start`, when the trámite is chosen) and
+    for every later one (`message`): a request written in full needs no further question."""
+    return [{"trigger": trigger, "source": source, "dest": dest, **spec} for trigger in ("start", "message")]
+
+
+class TramiteDialog(Dialog):
+    code: ClassVar[str]
+    product_types: ClassVar[tuple[str, ...]] = ()
+    product_statuses: ClassVar[tuple[str, ...]] = ("activo",)
+    multi_product: ClassVar[bool] = False
+    slot_states: ClassVar[dict[str, str]] = {}
+    prepare_event = "absorb"
+
+    # --- reading the message ---------------------------------------------------------------
+    def absorb(self, event) -> None:
+        turn: Turn = event.model
+        filled = set()
+        if self.product_types:
+            filled |= self.absorb_products(turn)
+        filled |= self.extract(turn) or set()
+        slot = self.slot_states.get(turn.state)
+        if event.event.name == "message" and slot is not None:
+            retries = turn.data.setdefault("retries", {})
+            if slot in filled:
+                retries.pop(turn.state, None)
+            else:
+                retries[turn.state] = retries.get(turn.state, 0) + 1
+                turn.scratch["hint"] = True
+
+    def extract(self, turn: Turn) -> set[str]:
+        return set()
+
+    # --- products ----------------------------------------------------------------------------
+    def candidates(self, turn: Turn) -> list[ProductInfo]:
+        products = turn.services.records.products(turn.services.client.id, types=self.product_types)
+        return [p for p in products if p.status in self.product_statuses]
+
+    def absorb_products(self, turn: Turn) -> set[str]:
+        if turn.data.get("products"):
+            return set()
+        records = turn.services.records
+        client = turn.services.client
+        candidates = {p.contract: p for p in self.candidates(turn)}
+        chosen: list[str] = []
+        entities = turn.nlu.entities
+        for value in [*entities.get("contracts", []), *entities.get("lines", [])]:
+            product = records.product_by_contract_or_number(client.id, value)
+            if product is not None and product.contract in candidates:
+                chosen.append(product.contract)
+            elif product is not None:
+                turn.scratch.setdefault("wrong_type", []).append(value)
+            else:
+                turn.scratch.setdefault("not_found", []).append(value)
+        listed = turn.data.get("listed") or []
+        if not chosen and listed:
+            chosen = [listed[n - 1] for n in option_numbers(turn.text) if 1 <= n <= len(listed)]
+        if not chosen and len(candidates) == 1 and not turn.scratch.get("not_found"):
+            chosen = list(candidates)
+            self.decide(turn, "product_auto", "único producto del cliente para este trámite",
+                        contract=chosen[0])
+        if chosen:
+            chosen = list(dict.fromkeys(chosen))
+            turn.data["products"] = chosen if self.multi_product else chosen[:1]
+            turn.data.pop("listed", None)
+            return {"products"}
+        return set()
+
+    def products(self, turn: Turn) -> list[ProductInfo]:
+        records = turn.services.records
+        client_id = turn.services.client.id
+        return [records.product_by_contract_or_number(client_id, c) for c in turn.data.get("products", [])]
+
+    # --- conditions shared by the tables ------------------------------------------------------
+    def has_no_candidates(self, event) -> bool:
+        return bool(self.product_types) and not self.candidates(event.model)
+
+    def needs_product(self, event) -> bool:
+        return bool(self.product_types) and not event.model.data.get("products")
+
+    def gave_up(self, event) -> bool:
+        turn: Turn = event.model
+        return turn.data.get("retries", {}).get(turn.state, 0) >= MAX_RETRIES
+
+    def said_yes(self, event) -> bool:
+        return nlu.yes_no(event.model.text) is True
+
+    def said_no(self, event) -> bool:
+        return nlu.yes_no(event.model.text) is False
+
+    # --- replies shared by the tables ---------------------------------------------------------
+    def ask_product(self, event) -> None:
+        turn: Turn = event.model
+        options = self.candidates(turn)
+        turn.data["listed"] = [p.contract for p in options]
+        turn.services.say(
+            "ask_product", options=options, tramite=self.tramite, multi=self.multi_product,
+            hint=turn.scratch.get("hint", False), not_found=turn.scratch.get("not_found", []),
+            wrong_type=turn.scratch.get("wrong_type", []),
+        )
+
+    def explain_no_products(self, event) -> None:
+        turn: Turn = event.model
+        self.decide(turn, "no_products", "el cliente no tiene productos para este trámite")
+        turn.services.say("no_products", tramite=self.tramite)
+        self.back_to_menu(event)
+
+    def offer_human(self, event) -> None:
+        event.model.services.say("offer_human")
+
+    def hand_off(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.handoff(reason=f"tramite_{self.code}_sin_datos")
+        turn.services.say("handoff")
+        turn.go_to("main", "menu")
+
+    def back_to_menu(self, event) -> None:
+        event.model.go_to("main", "menu")
+
+    def back_to_menu_with_text(self, event) -> None:
+        event.model.services.say("menu_short")
+        event.model.go_to("main", "menu")
+
+    # --- decisions and the closing case ------------------------------------------------------
+    @property
+    def tramite(self):
+        return tramites()[self.code]
+
+    def decide(self, turn: Turn, rule: str, reason: str, **detail) -> None:
+        """Every decision the rules make goes to the case's event log with its reason."""
+        turn.scratch.setdefault("decisions", []).append({"rule": rule, "reason": reason, **detail})
+
+    def open_case(self, turn: Turn, *, role: str, summary: str, costs: list[dict] | None = None,
+                  requirement_codes: list[str] | None = None, role_when_complete: str | None = None,
+                  status: str | None = None, data: dict | None = None):
+        """Open the case, attach documents received in this message, log the decisions."""
+        from bot import cases as case_log
+
+        services = turn.services
+        checklist = requirements.checklist(requirement_codes or [])
+        for document_id in turn.scratch.get("document_ids", []):
+            requirements.attach(checklist, document_id)
+        pending = requirements.missing(checklist)
+        if status is None:
+            status = "pendiente_requisitos" if pending else "en_proceso"
+        case_data = {**(data or {}), "role_when_complete": role_when_complete or role}
+        first_role = role if pending or role_when_complete is None else role_when_complete
+        stored_costs = [{**c, "amount": str(c["amount"])} for c in costs or []]
+        case = services.open_case(tramite=self.code, role=first_role, summary=summary, data=case_data,
+                                  quoted_costs=stored_costs, requirements=checklist)
+        case.status = status
+        case.due_at = case.opened_at + timedelta(hours=sla_hours(self.code))
+        turn.scratch["documents_used"] = True
+        for decision in turn.scratch.get("decisions", []):
+            case_log.add_event(services.session, case=case, now=services.now, actor="bot",
+                               kind="rule", detail=decision)
+        if status in ("no_procede", "concluido"):
+            case.closed_at = services.now
+            case.resolved_at = services.now
+        return case, pending
+
+    def summarise(self, turn: Turn, case, *, pending: list[dict], costs: list[dict],
+                  role: str | None = None, **details) -> None:
+        turn.services.say(
+            "tramite_summary", tramite=self.tramite, case=case, costs=costs, **details,
+            total=sum((Decimal(str(c["amount"])) for c in costs), start=Decimal(0)), pending=pending,
+            role_name=turn.services.role_name(role or case.current_role), sla_hours=sla_hours(self.code),
+        )

@@ -1,0 +1,95 @@
+"""G) Detalle de llamadas salientes (procedure section G).
+
+Boliviatel lines: no cost, no letter; the ejecutivo(a) generates the detail (POYOLOG).
+Comteco fixed lines: the current month is free; each previous month costs the tariff per line and
+needs a signed carta de solicitud; the Gestor(a) Comercial generates it and the charge goes on that
+line's invoice. Example: two previous months on one line -> Bs 24,00 and the letter is missing.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot import texts
+from dialogs.base import Turn
+from dialogs.catalogue import load_rules
+from dialogs.tramite import TramiteDialog, on_input
+
+COLLECTING = ["start", "choose_lines", "ask_months"]
+
+
+class CallDetailDialog(TramiteDialog):
+    name = "tramite_G"
+    code = "G"
+    product_types = ("telefonia_fija", "boliviatel")
+    multi_product = True
+    initial = "start"
+    states = ["start", "choose_lines", "ask_months", "offer_human", "done"]
+    slot_states = {"choose_lines": "products", "ask_months": "months"}
+    transitions = [
+        *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
+        *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
+        *on_input(COLLECTING, "choose_lines", conditions="needs_product", after="ask_product"),
+        *on_input(COLLECTING, "ask_months", conditions="needs_months", after="ask_months"),
+        *on_input(COLLECTING, "done", after="finish"),
+        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
+         "after": "hand_off"},
+        {"trigger": "message", "source": "offer_human", "dest": "done", "after": "back_to_menu_with_text"},
+    ]
+
+    def extract(self, turn: Turn) -> set[str]:
+        months = turn.nlu.entities.get("months") or []
+        if not months or turn.data.get("months"):
+            return set()
+        current = turn.today.strftime("%Y-%m")
+        future = [m for m in months if m > current]
+        if future:
+            turn.scratch["future_months"] = future
+            return set()
+        turn.data["months"] = sorted(set(months))
+        return {"months"}
+
+    def needs_months(self, event) -> bool:
+        return not event.model.data.get("months")
+
+    def ask_months(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.say("G_ask_months", hint=turn.scratch.get("hint", False),
+                          future=turn.scratch.get("future_months", []))
+
+    def finish(self, event) -> None:
+        turn: Turn = event.model
+        tariff = load_rules("tariffs.yaml")["call_detail"]
+        per_month = Decimal(str(tariff["previous_month_per_line"]))
+        current = turn.today.strftime("%Y-%m")
+        months = turn.data["months"]
+        costs, lines = [], []
+        needs_letter = False
+        comteco = False
+        for product in self.products(turn):
+            boliviatel = product.product_type == "boliviatel"
+            previous = [m for m in months if m < current]
+            lines.append({"number": product.number, "boliviatel": boliviatel})
+            if boliviatel:
+                self.decide(turn, "boliviatel_free", "detalle de línea Boliviatel: sin costo ni carta",
+                            line=product.number)
+                continue
+            comteco = True
+            for month in previous:
+                costs.append({"code": "call_detail_month", "amount": per_month, "charge": "factura_linea",
+                              "period": month, "line": product.number})
+            if previous:
+                needs_letter = True
+                self.decide(turn, "previous_months_cost",
+                            f"{len(previous)} mes(es) anterior(es) x Bs {per_month} en línea Comteco; requiere carta",
+                            line=product.number, months=previous)
+            if current in months:
+                self.decide(turn, "current_month_free", "el mes en curso no tiene costo", line=product.number)
+        role = "gestor_comercial" if comteco else "ejecutivo"
+        case, pending = self.open_case(
+            turn, role="ejecutivo", role_when_complete=role,
+            summary=texts.render("details_G", lines=lines, months=months),
+            costs=costs, requirement_codes=["carta_solicitud"] if needs_letter else [],
+            data={"lines": [l["number"] for l in lines], "months": months},
+        )
+        self.summarise(turn, case, pending=pending, costs=costs, lines=lines, months=months)
+        turn.go_to("main", "menu")
