@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -93,35 +92,17 @@ def cmd_worker(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from bot.addresses import normalise_address
     from bot.clock import Clock, FixedDateClock
     from bot.runtime import build_runtime
-    from channels.base import InboundMessage
-    from channels.console import ConsoleChannel
+    from channels.console import ConsoleChannel, run_chat
     from channels.registry import ChannelRegistry
 
     clock = FixedDateClock(args.today) if args.today else Clock()
-    runtime = build_runtime(get_settings(), clock=clock,
-                            channels=ChannelRegistry(ConsoleChannel(sys.stdout)))
-    address = normalise_address(args.sender)
-    interactive = sys.stdin.isatty()
-    if interactive:
-        print("Escriba su mensaje (Ctrl+D para salir).")
-    while True:
-        if interactive:
-            sys.stdout.write("usted> ")
-            sys.stdout.flush()
-        line = sys.stdin.readline()
-        if not line:
-            break
-        text = line.rstrip("\n")
-        if not text.strip():
-            continue
-        outcome = runtime.conversations.handle(
-            InboundMessage(channel="console", address=address, body=text, external_id=f"console-{uuid.uuid4()}")
-        )
-        runtime.deliverer.deliver_due(conversation_id=outcome.conversation_id)
-    runtime.engine.dispose()
+    runtime = build_runtime(get_settings(), clock=clock, channels=ChannelRegistry(ConsoleChannel(sys.stdout)))
+    try:
+        run_chat(runtime, args.sender, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    finally:
+        runtime.engine.dispose()
     return 0
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import nlu, outbox
+from bot import documents, nlu, outbox, requirements, texts
 from bot.addresses import is_email, normalise_address
 from bot.clock import Clock
 from bot.db import session_scope
@@ -31,6 +31,12 @@ from dialogs.registry import dialogs
 log = logging.getLogger(__name__)
 
 MAX_DIALOG_HOPS = 4  # main -> trámite -> main ...; a loop beyond this is a bug, not a conversation
+
+
+@dataclass
+class AttachmentResult:
+    stored: list = field(default_factory=list)  # Document rows
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (filename, reason)
 
 
 @dataclass
@@ -69,7 +75,13 @@ class Engine:
                 # A person holds the conversation: the bot stays silent; staff see the message.
                 outcome.dialog, outcome.state = conversation.dialog, conversation.state
                 return outcome
-            services = self._run_dialog(session, conversation, message, now)
+            documents = self._store_attachments(session, conversation, message, inbound, now)
+            services = self._run_dialog(session, conversation, message, now, documents)
+            if documents.stored and not services.opened_cases:
+                if services.documents_kept:
+                    services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
+                else:
+                    self._documents_for_waiting_case(session, services, documents.stored, now)
             if services.replies:
                 case_id = services.opened_cases[-1].id if services.opened_cases else None
                 outbox.enqueue(session, conversation=conversation, body="\n\n".join(services.replies),
@@ -114,10 +126,53 @@ class Engine:
         return session.get(Message, message_id) if message_id is not None else None
 
     # --- dialogs -----------------------------------------------------------------------------
-    def _run_dialog(self, session: Session, conversation: Conversation, message: InboundMessage, now) -> TurnServices:
+    def _store_attachments(self, session: Session, conversation: Conversation, message: InboundMessage,
+                           inbound: Message, now) -> AttachmentResult:
+        result = AttachmentResult()
+        for attachment in message.attachments:
+            if attachment.data is None:
+                continue  # a URL the channel downloads later (WhatsApp media)
+            try:
+                stored = documents.store(self.settings.documents_dir, attachment.data,
+                                         max_bytes=self.settings.max_attachment_bytes)
+            except documents.RejectedFile as exc:
+                log.info("attachment %r refused: %s", attachment.filename, exc.reason)
+                result.rejected.append((attachment.filename, exc.reason))
+                continue
+            document = documents.record(session, stored, filename=attachment.filename, now=now,
+                                        message_id=inbound.id)
+            session.flush()
+            result.stored.append(document)
+        return result
+
+    def _documents_for_waiting_case(self, session: Session, services: TurnServices, stored: list, now) -> None:
+        """A document sent after the case was opened completes that case's requirements."""
+        case = requirements.waiting_case(session, services.conversation.id)
+        if case is None:
+            services.say("document_received_no_case", count=len(stored))
+            return
+        for document in stored:
+            document.case_id = case.id
+        received = requirements.receive_documents(session, case, [d.id for d in stored], now=now)
+        services.opened_cases.append(case)  # replies of this turn belong to that case
+        services.say(
+            "document_received",
+            case=case,
+            received=received,
+            pending=requirements.missing(case.requirements),
+            role_name=services.role_name(case.current_role),
+            moved_on=case.status == "en_proceso",
+            sla_hours=self.settings.sla_hours,
+        )
+
+    def _run_dialog(self, session: Session, conversation: Conversation, message: InboundMessage, now,
+                    documents: AttachmentResult) -> TurnServices:
         records = self.records_factory(session)
         services = TurnServices(session=session, conversation=conversation, records=records,
                                 settings=self.settings, now=now)
+        for filename, reason in documents.rejected:
+            services.say("attachment_rejected", filename=filename, reason=reason,
+                         max_mb=self.settings.max_attachment_bytes // (1024 * 1024))
         if conversation.client_id is not None:
             services.client = records.client_by_id(conversation.client_id)
         elif conversation.state == "start":
@@ -129,9 +184,19 @@ class Engine:
         analysis = nlu.analyze(message.body, today=self.clock.today())
         turn = Turn(state=conversation.state, data=dict(conversation.data or {}), text=message.body,
                     nlu=analysis, today=self.clock.today(), services=services)
+        turn.scratch["document_ids"] = [d.id for d in documents.stored]
+        if not message.body.strip() and (documents.stored or documents.rejected):
+            # Only files, no words: nothing for the dialog to read. Files sent during a trámite
+            # are kept for the case it will open; otherwise they go to a case waiting for them.
+            if documents.stored and conversation.dialog != "main":
+                conversation.data = {**(conversation.data or {}), "document_ids": [
+                    *(conversation.data or {}).get("document_ids", []), *turn.scratch["document_ids"]]}
+                services.documents_kept = True
+            return services
         savepoint = session.begin_nested()
         try:
             dialog_name, state = self._fire(conversation, turn)
+            services.documents_kept = bool(turn.scratch.get("documents_kept"))
             savepoint.commit()
         except Exception:
             # The message is kept (it was inserted before the savepoint) and answered politely;

@@ -46,7 +46,7 @@ class Client(Base):
     razon_social: Mapped[str] = mapped_column(String(200))
     tipo: Mapped[str] = mapped_column(String(10))  # privada | publica
     ejecutivo_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    email: Mapped[str] = mapped_column(String(254), default="")
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)  # lower-case
     whatsapp: Mapped[str] = mapped_column(String(20), default="", index=True)
 
     ejecutivo: Mapped[Staff | None] = relationship()

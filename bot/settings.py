@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     timezone: str = "America/La_Paz"
     documents_dir: Path = PROJECT_ROOT / "var" / "documents"
+    max_attachment_bytes: int = 10 * 1024 * 1024
 
     # Dialog behaviour
     identification_max_attempts: int = 3

@@ -28,6 +28,7 @@ class TurnServices:
     client: ClientInfo | None = None
     replies: list[str] = field(default_factory=list)
     opened_cases: list[Case] = field(default_factory=list)
+    documents_kept: bool = False  # files of this message were kept by the dialog for its case
 
     # --- replies -------------------------------------------------------------------------
     def say(self, template: str, **context) -> None:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import sys
+import uuid
+from pathlib import Path
 from typing import TextIO
 
-from channels.base import OutboundMessage, SendResult
+from bot.addresses import normalise_address
+from channels.base import Attachment, InboundMessage, OutboundMessage, SendResult
 
 PROMPT = "bot> "
 
@@ -32,3 +35,37 @@ class RecordingChannel:
     def send(self, message: OutboundMessage) -> SendResult:
         self.sent.append(message)
         return SendResult(external_id=None)
+
+
+def run_chat(runtime, sender: str, stdin: TextIO, stdout: TextIO, *, interactive: bool = False) -> None:
+    """One client message per line in; every reply out through the outbox and the console channel.
+
+    `/adjuntar PATH [text]` sends a file, as a client attaches a PDF or a photo.
+    """
+    address = normalise_address(sender)
+    if interactive:
+        print("Escriba su mensaje (Ctrl+D para salir).", file=stdout)
+    while True:
+        if interactive:
+            stdout.write("usted> ")
+            stdout.flush()
+        line = stdin.readline()
+        if not line:
+            return
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        attachments: tuple[Attachment, ...] = ()
+        if text.startswith("/adjuntar "):
+            _, path, *rest = text.split(maxsplit=2)
+            file = Path(path).expanduser()
+            if not file.is_file():
+                print(f"(no existe el archivo {file})", file=sys.stderr)
+                continue
+            attachments = (Attachment(filename=file.name, content_type="", data=file.read_bytes()),)
+            text = rest[0] if rest else ""
+        outcome = runtime.conversations.handle(
+            InboundMessage(channel="console", address=address, body=text,
+                           external_id=f"console-{uuid.uuid4()}", attachments=attachments)
+        )
+        runtime.deliverer.deliver_due(conversation_id=outcome.conversation_id)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from bot import nlu, requirements
+from bot.models import Document
 from bot.portfolio.records import ProductInfo
 from dialogs.base import Dialog, Turn
 from dialogs.catalogue import load_rules, tramites
@@ -26,7 +27,7 @@ MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person
 def option_numbers(text: str) -> list[int]:
     """'2', '1 y 3', '1, 2' -> the option numbers; anything with other words -> []."""
     normalised = nlu.normalise(text)
-    if not re.fullmatch(r"(opcion(es)?\s+)?\d{1,2}(\s*(,|y)?\s*\d{1,2})*", normalised):
+    if not re.fullmatch(r"(opcion(es)?\s+)?\d{1,2}((\s*[,y]\s*|\s+)\d{1,2})*", normalised):
         return []
     return [int(n) for n in re.findall(r"\d{1,2}", normalised)]
 
@@ -53,6 +54,10 @@ class TramiteDialog(Dialog):
     # --- reading the message ---------------------------------------------------------------
     def absorb(self, event) -> None:
         turn: Turn = event.model
+        if turn.scratch.get("document_ids"):
+            # Files sent while the request is being collected belong to the case it will open.
+            turn.data.setdefault("document_ids", []).extend(turn.scratch.pop("document_ids"))
+            turn.scratch["documents_kept"] = True
         filled = set()
         if self.product_types:
             filled |= self.absorb_products(turn)
@@ -176,7 +181,8 @@ class TramiteDialog(Dialog):
 
         services = turn.services
         checklist = requirements.checklist(requirement_codes or [])
-        for document_id in turn.scratch.get("document_ids", []):
+        document_ids = turn.data.pop("document_ids", [])
+        for document_id in document_ids:
             requirements.attach(checklist, document_id)
         pending = requirements.missing(checklist)
         if status is None:
@@ -188,7 +194,8 @@ class TramiteDialog(Dialog):
                                   quoted_costs=stored_costs, requirements=checklist)
         case.status = status
         case.due_at = case.opened_at + timedelta(hours=sla_hours(self.code))
-        turn.scratch["documents_used"] = True
+        for document_id in document_ids:
+            services.session.get(Document, document_id).case_id = case.id
         for decision in turn.scratch.get("decisions", []):
             case_log.add_event(services.session, case=case, now=services.now, actor="bot",
                                kind="rule", detail=decision)

@@ -60,6 +60,9 @@ def _build_index():
     # the patterns whose opening letters it contains.
     stems: dict[str, list[tuple[re.Pattern[str], _Phrase]]] = {}
     for code, spec in rules()["tramites"].items():
+        unknown = set(spec) - set(config["weights"]) - {"name"}
+        if unknown:  # a misspelt group would silently drop its phrases
+            raise ValueError(f"nlu.yaml, trámite {code}: unknown groups {sorted(unknown)}")
         for group, weight in config["weights"].items():
             for raw in spec.get(group) or ():
                 raw = str(raw)
@@ -87,6 +90,7 @@ def _build_index():
 _CONFIG, _EXACT, _FUZZY, _FUZZY_KEYS, _STEMS, _MAX_WORDS = _build_index()
 _MIN_CUTOFF = min((p.cutoff for p in _FUZZY), default=100.0)
 _NEGATORS = frozenset(_CONFIG["negators"])
+_NEGATION_WINDOW = int(_CONFIG["negation_window"])
 _OPTIONAL = frozenset(phonetic(str(w)) for w in _CONFIG["optional_words"])
 _WORD_CUTOFF = float(_CONFIG["word_cutoff"])
 
@@ -165,7 +169,7 @@ def scores(text: str) -> dict[str, float]:
     per_code: dict[str, list[float]] = {}
     for phrase, (similarity, first) in _phrase_hits(norm, key).items():
         value = similarity * phrase.weight
-        if first > 0 and words[first - 1] in _NEGATORS:
+        if _NEGATORS.intersection(words[max(0, first - _NEGATION_WINDOW) : first]):
             value *= _CONFIG["negated_weight"]
         per_code.setdefault(phrase.code, []).append(value)
     bonus = _CONFIG["extra_hit_bonus"]

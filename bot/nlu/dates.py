@@ -30,7 +30,7 @@ _MONTHS: dict[str, int] = {str(k): int(v) for k, v in rules()["months"].items()}
 _NUMBERS: dict[str, float] = {str(k): float(v) for k, v in rules()["number_words"].items()}
 
 _MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + ")"
-_NUMBER = "(?:" + "|".join([r"\d+"] + sorted(map(re.escape, _NUMBERS), key=len, reverse=True)) + ")"
+_NUMBER = "(?:" + "|".join([r"\d+", *sorted(map(re.escape, _NUMBERS), key=len, reverse=True)]) + ")"
 _DATE = (
     rf"\d{{1,2}}(?:ro|ero|o)?\s+de\s+{_MONTH}(?:\s+(?:de|del)\s+\d{{4}})?"
     # "-" only with a four-digit year: "44-12-345" is a phone line, not a date
@@ -41,7 +41,9 @@ _RANGE = re.compile(
     rf"\b(?:del?|desde(?:\s+el)?|entre(?:\s+el)?)\s+(?P<a>{_DATE})\s+"
     rf"(?:al?|hasta(?:\s+el)?|y(?:\s+el)?)\s+(?P<b>{_DATE})\b"
 )
-_START = re.compile(rf"\b(?P<prefix>a\s+partir\s+del?|desde(?:\s+el)?|del?|el)\s+(?P<a>{_DATE})\b")
+_START = re.compile(
+    rf"\b(?P<prefix>a\s+partir\s+del?|desde(?:\s+el)?|del?|el)\s+(?P<a>{_DATE})\b"
+)
 _DURATION = re.compile(
     rf"\b(?:por|durante|x|unos|unas|lapso\s+de|periodo\s+de|plazo\s+de)\s+"
     rf"(?:(?:unos|unas|los|las|el|un|una)\s+)?(?P<n>{_NUMBER})\s+"
@@ -52,16 +54,21 @@ _MONTH_REF = rf"{_MONTH}(?:\s+(?:de\s+|del\s+)?\d{{4}})?|(?:0?[1-9]|1[0-2])[/-]2
 _MONTH_RANGE = re.compile(
     rf"\b(?:de|del|desde)\s+(?P<a>{_MONTH_REF})\s+(?:a|al|hasta)\s+(?P<b>{_MONTH_REF})\b"
 )
-_NUMERIC_MONTH = re.compile(r"\b(?:(?P<m>0?[1-9]|1[0-2])[/-](?P<y>20\d{2})|(?P<y2>20\d{2})-(?P<m2>0[1-9]|1[0-2]))\b")
+_NUMERIC_MONTH = re.compile(
+    r"\b(?:(?P<m>0?[1-9]|1[0-2])[/-](?P<y>20\d{2})|(?P<y2>20\d{2})-(?P<m2>0[1-9]|1[0-2]))\b"
+)
 _MONTH_ITEM = re.compile(rf"\b(?P<m>{_MONTH})(?:\s+(?:de\s+|del\s+)?(?P<y>\d{{4}}))?\b")
 _LIST_GLUE = re.compile(r"\s*(?:,\s*y|,|y|e|/|-)\s*")
 _RELATIVE = [
     (re.compile(r"\bmes\s+antepasado\b"), -2),
     (re.compile(r"\b(?:el\s+)?mes\s+(?:pasado|anterior)\b"), -1),
-    (re.compile(r"\b(?:este|el\s+presente|presente)\s+mes\b|\bmes\s+(?:actual|en\s+curso|corriente)\b"), 0),
+    (re.compile(r"\b(?:este|el\s+presente|presente)\s+mes\b"), 0),
+    (re.compile(r"\bmes\s+(?:actual|en\s+curso|corriente)\b"), 0),
     (re.compile(r"\b(?:el\s+)?(?:proximo|siguiente)\s+mes\b|\bmes\s+que\s+viene\b"), 1),
 ]
-_LAST_N = re.compile(rf"\b(?:los\s+)?(?:ultimos\s+(?P<a>{_NUMBER})|(?P<b>{_NUMBER})\s+ultimos)\s+meses\b")
+_LAST_N = re.compile(
+    rf"\b(?:los\s+)?(?:ultimos\s+(?P<a>{_NUMBER})|(?P<b>{_NUMBER})\s+ultimos)\s+meses\b"
+)
 
 
 def _number(token: str) -> float | None:

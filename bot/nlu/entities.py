@@ -39,9 +39,12 @@ _LINE_KEYWORD = re.compile(
     r"whatsapp|wsp)\b[^\d\n]{0,20}$"
 )
 _DIGIT_RUN = re.compile(r"(?<![\w@])\+?\d+(?:[ .-]\d+)*(?![\w@])")
-_MENU = re.compile(r"(?:(?:la\s+|el\s+)?(?:opcion|numero)\s+|la\s+|el\s+|elijo\s+(?:la\s+)?)?(?P<n>\w+)")
+_MENU = re.compile(
+    r"(?:(?:la\s+|el\s+)?(?:opcion|numero)\s+|la\s+|el\s+|elijo\s+(?:la\s+)?)?(?P<n>\w+)"
+)
 _NUMBER_WORDS = {normalise(str(k)): v for k, v in rules()["number_words"].items()}
 _BOLIVIA = 591
+_KIND = phonenumbers.PhoneNumberType
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -76,9 +79,9 @@ def _local_line(digits: str, *, named: bool) -> str | None:
         if not phonenumbers.is_valid_number(number):
             return None
         kind = phonenumbers.number_type(number)
-        if kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        if kind in (_KIND.MOBILE, _KIND.FIXED_LINE_OR_MOBILE):
             return national
-        if kind == phonenumbers.PhoneNumberType.FIXED_LINE and named:
+        if kind == _KIND.FIXED_LINE and named:
             # area code + local number ("+591 4 4412345"); the desk works with local digits
             area = phonenumbers.length_of_geographical_area_code(number)
             return national[area:] if len(national) - area == 7 else None

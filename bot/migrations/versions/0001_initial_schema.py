@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:03:05.790716
+Create Date: 2026-11-28 01:15:09.804713
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('nit')
     )
     with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clients_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_clients_whatsapp'), ['whatsapp'], unique=False)
 
     op.create_table('contacts',
@@ -326,6 +327,7 @@ def downgrade() -> None:
     op.drop_table('contacts')
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_clients_whatsapp'))
+        batch_op.drop_index(batch_op.f('ix_clients_email'))
 
     op.drop_table('clients')
     op.drop_table('staff')
