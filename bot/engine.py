@@ -9,6 +9,7 @@ applied one after the other even when they reach different processes.
 """
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 
@@ -182,7 +183,9 @@ class Engine:
                 services.identify(known)
 
         analysis = nlu.analyze(message.body, today=self.clock.today())
-        turn = Turn(state=conversation.state, data=dict(conversation.data or {}), text=message.body,
+        # A deep copy: nested values mutated in place would otherwise also change the loaded
+        # "original", and the ORM would see no change to write.
+        turn = Turn(state=conversation.state, data=copy.deepcopy(conversation.data or {}), text=message.body,
                     nlu=analysis, today=self.clock.today(), services=services)
         turn.scratch["document_ids"] = [d.id for d in documents.stored]
         if not message.body.strip() and (documents.stored or documents.rejected):

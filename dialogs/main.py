@@ -6,6 +6,8 @@ Three failed tries hand the conversation to a person.
 """
 from __future__ import annotations
 
+import re
+
 from dialogs.base import Dialog, Turn
 from bot.nlu import normalise
 from dialogs.catalogue import load_rules, tramite_for_choice, tramites
@@ -56,6 +58,11 @@ class MainDialog(Dialog):
         records = services.records
         entities = turn.nlu.entities
         nit = entities.get("nit")
+        if nit is None and turn.state == "ask_nit":
+            # We asked for the NIT: a bare number is the answer, whatever its length.
+            digits = re.sub(r"[\s.\-]", "", turn.text.strip())
+            if digits.isdigit() and 5 <= len(digits) <= 13:
+                nit = digits
         valid_nit_now = False
         if nit:
             client = records.client_by_nit(nit)
