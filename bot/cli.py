@@ -51,7 +51,9 @@ def cmd_migrate(args) -> int:
     from bot import migrate
 
     migrate.upgrade(get_settings().database_url)
-    print("Base de datos al día.")
+    from bot.texts import render_cli
+
+    print(render_cli("migrated"))
     return 0
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.models import Client
 from bot.portfolio.importer import import_cartera
+from bot.texts import render_cli
 
 
 def load_if_empty(database_url: str, directory: Path, out: TextIO) -> bool:
@@ -16,10 +17,10 @@ def load_if_empty(database_url: str, directory: Path, out: TextIO) -> bool:
     try:
         with session_scope(make_session_factory(engine)) as session:
             if session.scalar(select(func.count()).select_from(Client)):
-                out.write("La base de datos ya tiene cartera; no se cargan datos de demostración.\n")
+                out.write(render_cli("demo_skipped") + "\n")
                 return False
             report = import_cartera(session, directory)
-        out.write(f"Cartera de demostración cargada: {report}\n")
+        out.write(render_cli("demo_loaded", report=report) + "\n")
         return True
     finally:
         engine.dispose()

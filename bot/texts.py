@@ -76,3 +76,8 @@ def render(name: str, **context) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out)
+
+
+def render_cli(name: str, **context) -> str:
+    """Operator-facing lines printed by `python -m bot ...` (templates/cli/)."""
+    return environment().get_template(f"cli/{name}.j2").render(**context).rstrip("\n")

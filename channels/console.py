@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.addresses import normalise_address
+from bot.texts import render_cli
 from channels.base import Attachment, InboundMessage, OutboundMessage, SendResult
 
 PROMPT = "bot> "
@@ -44,7 +45,7 @@ def run_chat(runtime, sender: str, stdin: TextIO, stdout: TextIO, *, interactive
     """
     address = normalise_address(sender)
     if interactive:
-        print("Escriba su mensaje (Ctrl+D para salir).", file=stdout)
+        print(render_cli("chat_intro"), file=stdout)
     while True:
         if interactive:
             stdout.write("usted> ")
@@ -60,7 +61,7 @@ def run_chat(runtime, sender: str, stdin: TextIO, stdout: TextIO, *, interactive
             _, path, *rest = text.split(maxsplit=2)
             file = Path(path).expanduser()
             if not file.is_file():
-                print(f"(no existe el archivo {file})", file=sys.stderr)
+                print(render_cli("chat_no_file", path=file), file=sys.stderr)
                 continue
             attachments = (Attachment(filename=file.name, content_type="", data=file.read_bytes()),)
             text = rest[0] if rest else ""

@@ -113,3 +113,13 @@ def sqlite_db(tmp_path, sqlite_template) -> Database:
     engine = make_engine(url)
     yield Database("sqlite", url, engine, make_session_factory(engine))
     engine.dispose()
+
+
+@pytest.fixture
+def demo(db) -> Database:
+    """`db` with the demo portfolio of bot/demo/cartera imported."""
+    from bot.portfolio import DEMO_CARTERA_DIR, import_cartera
+
+    with db.sessions.begin() as session:
+        import_cartera(session, DEMO_CARTERA_DIR)
+    return db

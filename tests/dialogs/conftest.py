@@ -9,20 +9,12 @@ from sqlalchemy import select
 
 from bot.clock import FixedDateClock
 from bot.models import Case, CaseEvent
-from bot.portfolio import DEMO_CARTERA_DIR, import_cartera
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from channels.console import ConsoleChannel, run_chat
 from channels.registry import ChannelRegistry
 
 TODAY = date(2026, 11, 28)
-
-
-@pytest.fixture
-def demo(db):
-    with db.sessions.begin() as session:
-        import_cartera(session, DEMO_CARTERA_DIR)
-    return db
 
 
 class Chat:
