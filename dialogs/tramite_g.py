@@ -59,7 +59,7 @@ class CallDetailDialog(TramiteDialog):
     def finish(self, event) -> None:
         turn: Turn = event.model
         tariff = load_rules("tariffs.yaml")["call_detail"]
-        per_month = Decimal(str(tariff["previous_month_per_line"]))
+        per_month = Decimal(str(tariff["previous_month_per_line"])).quantize(Decimal("0.01"))
         current = turn.today.strftime("%Y-%m")
         months = turn.data["months"]
         costs, lines = [], []

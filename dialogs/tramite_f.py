@@ -1,0 +1,223 @@
+"""F) Registro de reclamos de facturación (procedure section F).
+
+The bot asks the month of the invoice and the product (F.1.1), then looks for a claim of that
+product and month (F.3):
+- an assigned claim: urgent follow-up with UTAR recorded; the client will be called (F.6);
+- an attended claim: its resolution is given and the client asked whether they agree (F.4);
+  no -> the disagreement goes to UTAR through the ejecutivo, with the client's words (F.5);
+- none: the reason is asked, the claim registered and derived to UTAR (FIN-FAC-P03); the
+  ejecutivo calls back with the resolution (F.7).
+No cost, no documents. Words and the claim parameters live in rules/vocabulary_def.yaml.
+"""
+from __future__ import annotations
+
+from bot import cases as case_log
+from bot import nlu, texts
+from bot.models import BillingClaim
+from dialogs.base import Turn
+from dialogs.tramite import TramiteDialog, on_input, option_numbers
+from dialogs.tramite_d import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, first, message,
+                               vocabulary)
+
+COLLECTING = ["start", "choose_product", "ask_period", "ask_reason"]
+MAX_KEPT_TEXTS = 8
+
+
+class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
+    name = "tramite_F"
+    code = "F"
+    product_types = ALL_PRODUCT_TYPES
+    product_statuses = ("activo", "suspendido")  # a suspended product still had invoices
+    initial = "start"
+    states = [*COLLECTING, "confirm_resolution", "ask_disagreement", "offer_human", "done"]
+    slot_states = {"choose_product": "products", "ask_period": "period", "ask_reason": "reason",
+                   "confirm_resolution": "agreement", "ask_disagreement": "disagreement"}
+    transitions = [
+        *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
+        *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
+        *on_input(COLLECTING, "choose_product", conditions="needs_product", after="ask_product"),
+        *on_input(COLLECTING, "ask_period", conditions="needs_period", after="ask_period"),
+        *on_input(COLLECTING, "done", conditions="has_assigned_claim", after="follow_up_claim"),
+        *on_input(COLLECTING, "confirm_resolution", conditions="has_attended_claim",
+                  after="give_resolution"),
+        *on_input(COLLECTING, "ask_reason", conditions="needs_reason", after="ask_reason"),
+        *on_input(COLLECTING, "done", after="register_claim"),
+        message("confirm_resolution", "offer_human", "offer_human", "gave_up"),
+        message("confirm_resolution", "done", "close_agreed", "said_yes"),
+        message("confirm_resolution", "done", "escalate_disagreement",
+                ["said_no", "explains_disagreement"]),
+        message("confirm_resolution", "ask_disagreement", "ask_disagreement", "said_no"),
+        message("confirm_resolution", "confirm_resolution", "give_resolution"),
+        message("ask_disagreement", "offer_human", "offer_human", "gave_up"),
+        message("ask_disagreement", "done", "escalate_disagreement", "explains_disagreement"),
+        message("ask_disagreement", "ask_disagreement", "ask_disagreement"),
+        message("offer_human", "done", "hand_off", "said_yes"),
+        message("offer_human", "done", "back_to_menu_with_text"),
+    ]
+
+    # --- reading the message -----------------------------------------------------------------
+    def extract(self, turn: Turn) -> set[str]:
+        data = turn.data
+        filled: set[str] = set()
+        months = turn.nlu.entities.get("months") or []
+        if months and not data.get("period"):
+            current = turn.today.strftime("%Y-%m")
+            if any(m > current for m in months):
+                turn.scratch["future"] = [m for m in months if m > current]
+            elif len(months) > 1:
+                turn.scratch["several"] = months
+            else:
+                data["period"] = months[0]
+                filled.add("period")
+        if not data.get("reason"):
+            said = " . ".join([*data.get("texts", []), turn.text])
+            reason = first(said, vocabulary()["claim_reasons"])
+            described = self._words(turn) >= vocabulary()["min_reason_words"]
+            if reason is None and turn.state == "ask_reason" and described:
+                reason = "otro"  # in the client's own words
+            if reason:
+                data["reason"] = reason
+                filled.add("reason")
+        if turn.state == "confirm_resolution" and confirm(turn.text) is not None:
+            filled.add("agreement")
+        if turn.state == "ask_disagreement" and self._words(turn) >= 1:
+            filled.add("disagreement")
+        said = self._words(turn) and not option_numbers(turn.text)
+        if said and turn.state != "confirm_resolution":
+            data["texts"] = [*data.get("texts", []), turn.text.strip()][-MAX_KEPT_TEXTS:]
+        return filled
+
+    @staticmethod
+    def _words(turn: Turn) -> int:
+        return len(nlu.normalise(turn.text).split())
+
+    # --- conditions ----------------------------------------------------------------------------
+    def needs_period(self, event) -> bool:
+        return not event.model.data.get("period")
+
+    def needs_reason(self, event) -> bool:
+        return not event.model.data.get("reason")
+
+    def _claim(self, turn: Turn, status_key: str):
+        status = vocabulary()["claims"][status_key]
+        claims = turn.services.records.claims(turn.data["products"][0], turn.data["period"])
+        return next((c for c in claims if c.status == status), None)
+
+    def has_assigned_claim(self, event) -> bool:
+        # An open claim is followed up first, even if an older one of the month was attended.
+        return self._claim(event.model, "assigned_status") is not None
+
+    def has_attended_claim(self, event) -> bool:
+        return self._claim(event.model, "attended_status") is not None
+
+    def explains_disagreement(self, event) -> bool:
+        """More than a bare "no": the client's own words for UTAR."""
+        turn: Turn = event.model
+        if turn.state == "ask_disagreement":
+            return self._words(turn) >= 1
+        return self._words(turn) >= vocabulary()["min_reason_words"]
+
+    # --- questions -----------------------------------------------------------------------------
+    def ask_period(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.say("F_ask_period", hint=turn.scratch.get("hint", False),
+                          future=turn.scratch.get("future", []),
+                          several=turn.scratch.get("several", []))
+
+    def ask_reason(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.say("F_ask_reason", hint=turn.scratch.get("hint", False),
+                          period=turn.data["period"])
+
+    def give_resolution(self, event) -> None:
+        turn: Turn = event.model
+        claim = self._claim(turn, "attended_status")
+        turn.data["claim"] = claim.number
+        turn.services.say("F_resolution", hint=turn.scratch.get("hint", False), claim=claim,
+                          product=self.products(turn)[0])
+
+    def ask_disagreement(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.say("F_ask_disagreement", hint=turn.scratch.get("hint", False))
+
+    # --- outcomes ------------------------------------------------------------------------------
+    def _claim_view(self, turn: Turn, kind: str, **extra) -> dict:
+        data = turn.data
+        return {"kind": kind, "product": self.products(turn)[0], "period": data["period"],
+                "reason": vocabulary()["claim_reason_labels"].get(data.get("reason") or "", ""),
+                "unit": vocabulary()["claims"]["unit"], "number": None, "resolution": None, **extra}
+
+    def _case_data(self, turn: Turn, **extra) -> dict:
+        data = turn.data
+        return {"contract": data["products"][0], "period": data["period"],
+                "reason": data.get("reason"), "client_words": data.get("texts", []), **extra}
+
+    def _open(self, turn: Turn, view: dict, status: str | None = None, **data):
+        """Every claim outcome is the ejecutivo's case (assigned to the client's ejecutivo)."""
+        return self.open_case(turn, role="ejecutivo", status=status,
+                              summary=texts.render("details_F", claim=view),
+                              data=self._case_data(turn, **data))
+
+    def _finish(self, turn: Turn, case, pending, claim: dict) -> None:
+        case.summary = texts.render("details_F", claim=claim)
+        self.summarise(turn, case, pending=pending, costs=[], claim=claim)
+        turn.go_to("main", "menu")
+
+    def follow_up_claim(self, event) -> None:
+        turn: Turn = event.model
+        claim = self._claim(turn, "assigned_status")
+        unit = vocabulary()["claims"]["unit"]
+        self.decide(turn, "urgent_follow_up",
+                    f"reclamo {claim.number} asignado: gestión urgente con {unit}; se llamará "
+                    "al cliente", claim=claim.number, period=claim.period)
+        view = self._claim_view(turn, "follow_up", number=claim.number)
+        case, pending = self._open(turn, view, claim=claim.number, action="seguimiento_urgente")
+        self._finish(turn, case, pending, view)
+
+    def close_agreed(self, event) -> None:
+        turn: Turn = event.model
+        claim = self._claim(turn, "attended_status")
+        self.decide(turn, "claim_resolution_accepted",
+                    f"reclamo {claim.number} atendido; el cliente está conforme con la resolución",
+                    claim=claim.number, client_words=turn.text.strip())
+        view = self._claim_view(turn, "accepted", number=claim.number, resolution=claim.resolution)
+        case, _ = self._open(turn, view, status="concluido", claim=claim.number, agreed=True)
+        turn.services.say("F_closed", case=case, claim=view)
+        turn.go_to("main", "menu")
+
+    def escalate_disagreement(self, event) -> None:
+        turn: Turn = event.model
+        claim = self._claim(turn, "attended_status")
+        unit = vocabulary()["claims"]["unit"]
+        words = turn.text.strip()
+        self.decide(turn, "escalate_utar",
+                    f"cliente no conforme con la resolución del reclamo {claim.number}: gestión de "
+                    f"la inconformidad con {unit} (correo con copia a Encargado(a) Equipo Empresas "
+                    "y Jefe Div.)", claim=claim.number, client_words=words)
+        view = self._claim_view(turn, "escalated", number=claim.number, words=words)
+        case, pending = self._open(turn, view, claim=claim.number, agreed=False,
+                                   disagreement=words)
+        self._finish(turn, case, pending, view)
+
+    def register_claim(self, event) -> None:
+        turn: Turn = event.model
+        settings = vocabulary()["claims"]
+        self.decide(turn, "derive_utar",
+                    f"sin reclamo previo del periodo: se registra y deriva a {settings['unit']} "
+                    f"(procedimiento {settings['procedure']}); el ejecutivo devuelve la llamada "
+                    "con la resolución", period=turn.data["period"],
+                    claim_reason=turn.data.get("reason"))
+        view = self._claim_view(turn, "new")
+        case, pending = self._open(turn, view, derived_to=settings["unit"],
+                                   procedure=settings["procedure"])
+        claim = BillingClaim(number=f"RC-{case.number}", product_id=self.products(turn)[0].id,
+                             period=turn.data["period"], status=settings["new_status"],
+                             resolution="")
+        turn.services.session.add(claim)
+        turn.services.session.flush()
+        case.data = {**case.data, "claim": claim.number}
+        case_log.add_event(turn.services.session, case=case, now=turn.services.now, actor="bot",
+                           kind="claim_registered",
+                           detail={"number": claim.number, "period": claim.period,
+                                   "status": claim.status})
+        self._finish(turn, case, pending, {**view, "number": claim.number})
