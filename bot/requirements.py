@@ -38,8 +38,14 @@ def for_tramite(code: str) -> list[str]:
     return list(_catalogue()["by_tramite"].get(code, []))
 
 
+# Requirements the client can fulfil through the chat; others (returning equipment at an office)
+# are listed to the client but never hold a case back.
+BLOCKING_KINDS = ("document", "answer")
+
+
 def missing(requirements: list[dict], *, kind: str | None = None) -> list[dict]:
-    return [r for r in requirements if r["status"] in ("missing", "rejected") and (kind is None or r["kind"] == kind)]
+    kinds = (kind,) if kind is not None else BLOCKING_KINDS
+    return [r for r in requirements if r["status"] in ("missing", "rejected") and r["kind"] in kinds]
 
 
 def attach(requirements: list[dict], document_id: int) -> dict | None:

@@ -98,7 +98,8 @@ class TramiteDialog(Dialog):
         listed = turn.data.get("listed") or []
         if not chosen and listed:
             chosen = [listed[n - 1] for n in option_numbers(turn.text) if 1 <= n <= len(listed)]
-        if not chosen and len(candidates) == 1 and not turn.scratch.get("not_found"):
+        if (not chosen and len(candidates) == 1 and not turn.scratch.get("not_found")
+                and not turn.scratch.get("wrong_type")):
             chosen = list(candidates)
             self.decide(turn, "product_auto", "único producto del cliente para este trámite",
                         contract=chosen[0])
@@ -170,8 +171,15 @@ class TramiteDialog(Dialog):
         return tramites()[self.code]
 
     def decide(self, turn: Turn, rule: str, reason: str, **detail) -> None:
-        """Every decision the rules make goes to the case's event log with its reason."""
-        turn.scratch.setdefault("decisions", []).append({"rule": rule, "reason": reason, **detail})
+        """Every decision the rules make goes to the case's event log with its reason.
+
+        Kept in the dialog's persisted data, so a decision taken on an earlier message (the product
+        picked on the first one) still reaches the case opened on a later one; a decision re-derived
+        on a later message is logged once."""
+        decision = {"rule": rule, "reason": reason, **detail}
+        decisions = turn.data.setdefault("decisions", [])
+        if decision not in decisions:
+            decisions.append(decision)
 
     def open_case(self, turn: Turn, *, role: str, summary: str, costs: list[dict] | None = None,
                   requirement_codes: list[str] | None = None, role_when_complete: str | None = None,
@@ -196,7 +204,8 @@ class TramiteDialog(Dialog):
         case.due_at = case.opened_at + timedelta(hours=sla_hours(self.code))
         for document_id in document_ids:
             services.session.get(Document, document_id).case_id = case.id
-        for decision in turn.scratch.get("decisions", []):
+        decisions = [*turn.data.pop("decisions", []), *turn.scratch.pop("decisions", [])]
+        for decision in [d for n, d in enumerate(decisions) if d not in decisions[:n]]:
             case_log.add_event(services.session, case=case, now=services.now, actor="bot",
                                kind="rule", detail=decision)
         if status in ("no_procede", "concluido"):
