@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench clean
+.PHONY: run test bench bench-webhook bench-email clean
 
 run: $(VENV)/.installed
 	$(PY) -m bot setup-demo
@@ -14,6 +14,17 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/engine_throughput.py
+
+bench-backoffice: $(VENV)/.installed-dev
+	$(PY) bench/backoffice_pages.py --write-results
+
+bench-webhook: $(VENV)/.installed-dev
+	$(PY) bench/webhook_load.py --posts 3000 --concurrency 32
+	$(PY) bench/webhook_load.py --posts 3000 --concurrency 32 --postgres
+
+bench-email: $(VENV)/.installed-dev
+	$(PY) bench/email_ingest.py --letters 1000
+	$(PY) bench/email_ingest.py --letters 1000 --postgres
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

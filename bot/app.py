@@ -9,11 +9,14 @@ from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, get_settings
+from channels.whatsapp import wiring as whatsapp
 
 
-def create_app(settings: Settings | None = None, *, with_worker: bool = False) -> FastAPI:
-    settings = settings or get_settings()
-    runtime: Runtime = build_runtime(settings)
+def create_app(settings: Settings | None = None, *, with_worker: bool = False,
+               runtime: Runtime | None = None) -> FastAPI:
+    """`runtime` lets tests and benchmarks pass one built with their own clock."""
+    settings = runtime.settings if runtime is not None else settings or get_settings()
+    runtime = runtime or build_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -25,6 +28,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
 
     app = FastAPI(title="Postventa Empresas", lifespan=lifespan)
     app.state.runtime = runtime
+    whatsapp.include_routes(app, settings)  # /webhooks/whatsapp... when TWILIO_ACCOUNT_SID is set
 
     @app.get("/healthz")
     async def healthz():
@@ -34,4 +38,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
         body = {"status": "ok" if status == "ok" else "degraded", "database": status}
         return JSONResponse(body, status_code=200 if status == "ok" else 503)
 
+    from backoffice.app import mount as mount_backoffice
+
+    mount_backoffice(app, runtime)  # staff pages at /backoffice, the demo simulator at /simulador
     return app

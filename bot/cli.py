@@ -28,6 +28,18 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--from", dest="sender", required=True, help="phone (+591...) or email")
     chat.add_argument("--today", type=date.fromisoformat, help="fix the date (YYYY-MM-DD)")
     sub.add_parser("nlu", help="classify Spanish text (see `python -m bot nlu --help`)", add_help=False)
+    user = sub.add_parser("create-user", help="create a staff account (password read from stdin)")
+    user.add_argument("--username", required=True)
+    user.add_argument("--role", required=True,
+                      help="ejecutivo | gestor_comercial | gestor_tecnico | analista_tecnico | responsable")
+    user.add_argument("--full-name", default="")
+    user.add_argument("--email", default="")
+    exp = sub.add_parser("export-client", help="all data of one client: JSON + documents")
+    exp.add_argument("nit")
+    exp.add_argument("--to", type=Path, default=Path("."), help="folder to write into")
+    pur = sub.add_parser("purge-client", help="delete all data of one client (data-protection request)")
+    pur.add_argument("nit")
+    pur.add_argument("--yes", action="store_true", help="do it (without it, only say what would go)")
     dia = sub.add_parser("dialogs", help="dialog definitions")
     dia.add_argument("--diagram", type=Path, metavar="DIR", help="write one Mermaid file per dialog")
     return parser
@@ -68,7 +80,10 @@ def cmd_setup_demo(args) -> int:
 
     settings = get_settings()
     migrate.upgrade(settings.database_url)
-    demo.load_if_empty(settings.database_url, DEMO_CARTERA, sys.stdout)
+    loaded = demo.load_if_empty(settings.database_url, DEMO_CARTERA, sys.stdout)
+    from backoffice.cli import print_demo_staff
+
+    print_demo_staff(settings.database_url, sys.stdout, create=loaded)
     return 0
 
 
@@ -108,6 +123,12 @@ def cmd_chat(args) -> int:
     return 0
 
 
+def cmd_create_user(args) -> int:
+    from backoffice.cli import create_user
+
+    return create_user(get_settings().database_url, args, sys.stdin, sys.stdout, sys.stderr)
+
+
 def cmd_dialogs(args) -> int:
     from dialogs.registry import dialogs
 
@@ -122,6 +143,46 @@ def cmd_dialogs(args) -> int:
     return 0
 
 
+def cmd_export_client(args) -> int:
+    from bot import privacy
+    from bot.db import make_engine, make_session_factory, session_scope
+    from bot.texts import render_cli
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            out = privacy.export_client(session, args.nit, args.to, settings.documents_dir)
+    except LookupError:
+        print(render_cli("unknown_nit", nit=args.nit), file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(render_cli("client_exported", path=out))
+    return 0
+
+
+def cmd_purge_client(args) -> int:
+    from bot import privacy
+    from bot.db import make_engine, make_session_factory, session_scope
+    from bot.texts import render_cli
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            counts = privacy.purge_client(session, args.nit, settings.documents_dir)
+            if not args.yes:
+                session.rollback()
+    except LookupError:
+        print(render_cli("unknown_nit", nit=args.nit), file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(render_cli("client_purged", nit=args.nit, counts=counts, done=args.yes))
+    return 0
+
+
 COMMANDS = {
     "migrate": cmd_migrate,
     "import-cartera": cmd_import,
@@ -130,4 +191,7 @@ COMMANDS = {
     "worker": cmd_worker,
     "chat": cmd_chat,
     "dialogs": cmd_dialogs,
+    "create-user": cmd_create_user,
+    "export-client": cmd_export_client,
+    "purge-client": cmd_purge_client,
 }

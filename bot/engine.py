@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -21,11 +22,11 @@ from bot import documents, nlu, outbox, requirements, texts
 from bot.addresses import is_email, normalise_address
 from bot.clock import Clock
 from bot.db import session_scope
-from bot.models import Conversation, Message
+from bot.models import Case, Conversation, Document, Message
 from bot.portfolio.records import DatabaseRecords
 from bot.settings import Settings
 from bot.turn import TurnServices
-from channels.base import InboundMessage
+from channels.base import Attachment, InboundMessage
 from dialogs.base import Turn
 from dialogs.registry import dialogs
 
@@ -78,18 +79,96 @@ class Engine:
                 return outcome
             documents = self._store_attachments(session, conversation, message, inbound, now)
             services = self._run_dialog(session, conversation, message, now, documents)
+            referenced = self._referenced_case(session, conversation, message)
             if documents.stored and not services.opened_cases:
                 if services.documents_kept:
                     services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
                 else:
-                    self._documents_for_waiting_case(session, services, documents.stored, now)
+                    self._documents_for_waiting_case(session, services, documents.stored, now,
+                                                     case=referenced)
             if services.replies:
                 case_id = services.opened_cases[-1].id if services.opened_cases else None
+                # meta["reply_payload"]: what the channel needs to send the reply (email threading).
                 outbox.enqueue(session, conversation=conversation, body="\n\n".join(services.replies),
-                               now=now, case_id=case_id)
-            inbound.case_id = services.opened_cases[-1].id if services.opened_cases else None
+                               now=now, case_id=case_id, payload=message.meta.get("reply_payload"))
+            inbound.case_id = (services.opened_cases[-1].id if services.opened_cases
+                               else referenced.id if referenced is not None else None)
             outcome.replies = services.replies
             outcome.case_numbers = [c.number for c in services.opened_cases]
+            outcome.dialog, outcome.state = conversation.dialog, conversation.state
+            return outcome
+
+    def record(self, message: InboundMessage, *, reply: str = "") -> Outcome:
+        """Record an inbound message without running the dialog; answer `reply` if given.
+
+        For messages with nothing for the dialog to read: WhatsApp media still being downloaded
+        (`receive_documents` follows), a location, a contact card. Dedupe, the conversation lock and
+        `last_inbound_at` (WhatsApp's 24-hour window) work as in `handle`.
+        """
+        address = normalise_address(message.address)
+        with session_scope(self.sessions) as session:
+            conversation = self._lock_conversation(session, message.channel, address)
+            now = self.clock.now()
+            inbound = self._record_inbound(session, conversation, message, now)
+            if inbound is None:
+                return Outcome(duplicate=True, conversation_id=conversation.id)
+            conversation.last_inbound_at = now
+            conversation.updated_at = now
+            outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id,
+                              dialog=conversation.dialog, state=conversation.state)
+            if reply and conversation.mode != "human":
+                outbox.enqueue(session, conversation=conversation, body=reply, now=now)
+                outcome.replies = [reply]
+            return outcome
+
+    def receive_documents(self, *, message_id: int, attachments: Sequence[Attachment] = (),
+                          rejected: Sequence[tuple[str, str]] = (), notices: Sequence[str] = ()) -> Outcome:
+        """Files of a message recorded earlier, handed over when the channel has them (WhatsApp media
+        is downloaded by a job). Stored and matched like inline attachments: kept for the trámite
+        being collected, or attached to the case waiting for them; replies go to the outbox; one
+        transaction, conversation locked. `rejected` are (filename, reason) the channel refused
+        itself; `notices` are rendered texts added to the reply. A message whose documents were
+        already stored changes nothing (a job run twice).
+        """
+        with session_scope(self.sessions) as session:
+            inbound = session.get(Message, message_id)
+            conversation = session.scalars(
+                select(Conversation).where(Conversation.id == inbound.conversation_id).with_for_update()
+            ).one()
+            outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
+            if session.scalar(select(Document.id).where(Document.message_id == inbound.id).limit(1)):
+                outcome.duplicate = True
+                return outcome
+            now = self.clock.now()
+            files = InboundMessage(channel=inbound.channel, address=conversation.address, body="",
+                                   external_id=inbound.external_id or "", attachments=tuple(attachments))
+            documents = self._store_attachments(session, conversation, files, inbound, now)
+            documents.rejected.extend(rejected)
+            if conversation.mode == "human":
+                return outcome  # a person holds the conversation: staff see the files, the bot is silent
+            records = self.records_factory(session)
+            services = TurnServices(session=session, conversation=conversation, records=records,
+                                    settings=self.settings, now=now)
+            if conversation.client_id is not None:
+                services.client = records.client_by_id(conversation.client_id)
+            for filename, reason in documents.rejected:
+                services.say("attachment_rejected", filename=filename, reason=reason,
+                             max_mb=self.settings.max_attachment_bytes // (1024 * 1024))
+            services.replies.extend(notices)
+            if documents.stored and conversation.dialog != "main":
+                # As in `handle`: files sent during a trámite are kept for the case it will open.
+                conversation.data = {**(conversation.data or {}), "document_ids": [
+                    *(conversation.data or {}).get("document_ids", []), *[d.id for d in documents.stored]]}
+                services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
+            elif documents.stored:
+                self._documents_for_waiting_case(session, services, documents.stored, now)
+            case_id = services.opened_cases[-1].id if services.opened_cases else None
+            if case_id is not None and inbound.case_id is None:
+                inbound.case_id = case_id
+            if services.replies:
+                outbox.enqueue(session, conversation=conversation, body="\n\n".join(services.replies),
+                               now=now, case_id=case_id)
+            outcome.replies = services.replies
             outcome.dialog, outcome.state = conversation.dialog, conversation.state
             return outcome
 
@@ -146,9 +225,11 @@ class Engine:
             result.stored.append(document)
         return result
 
-    def _documents_for_waiting_case(self, session: Session, services: TurnServices, stored: list, now) -> None:
-        """A document sent after the case was opened completes that case's requirements."""
-        case = requirements.waiting_case(session, services.conversation.id)
+    def _documents_for_waiting_case(self, session: Session, services: TurnServices, stored: list, now,
+                                    case: Case | None = None) -> None:
+        """A document sent after the case was opened completes that case's requirements.
+        `case`: the one the message itself points at (an email reply in that case's thread)."""
+        case = case or requirements.waiting_case(session, services.conversation.id)
         if case is None:
             services.say("document_received_no_case", count=len(stored))
             return
@@ -165,6 +246,29 @@ class Engine:
             moved_on=case.status == "en_proceso",
             sla_hours=self.settings.sla_hours,
         )
+
+    def _referenced_case(self, session: Session, conversation: Conversation, message: InboundMessage) -> Case | None:
+        """The case a channel says this message belongs to (`meta["case_id"]`: an email reply's
+        In-Reply-To/References). Only an open case of the conversation's own client counts."""
+        case_id = message.meta.get("case_id")
+        if case_id is None or conversation.client_id is None:
+            return None
+        case = session.get(Case, case_id)
+        if case is None or case.client_id != conversation.client_id or case.status not in requirements.OPEN_STATUSES:
+            return None
+        return case
+
+    def _case_reply_with_files(self, session: Session, conversation: Conversation, message: InboundMessage,
+                               documents: AttachmentResult) -> bool:
+        """A reply in a case's thread that brings files and asks for nothing new ("Adjunto la carta
+        firmada. Saludos"): the files are for that case, as if sent without words; the words stay
+        on the message for staff. A trámite being collected reads the message as usual."""
+        if not documents.stored or conversation.dialog != "main":
+            return False
+        if self._referenced_case(session, conversation, message) is None:
+            return False
+        return nlu.global_intent(message.body) is None and \
+            nlu.analyze(message.body, today=self.clock.today()).tramite is None
 
     def _run_dialog(self, session: Session, conversation: Conversation, message: InboundMessage, now,
                     documents: AttachmentResult) -> TurnServices:
@@ -188,7 +292,8 @@ class Engine:
         turn = Turn(state=conversation.state, data=copy.deepcopy(conversation.data or {}), text=message.body,
                     nlu=analysis, today=self.clock.today(), services=services)
         turn.scratch["document_ids"] = [d.id for d in documents.stored]
-        if not message.body.strip() and (documents.stored or documents.rejected):
+        if (not message.body.strip() or self._case_reply_with_files(session, conversation, message, documents)) \
+                and (documents.stored or documents.rejected):
             # Only files, no words: nothing for the dialog to read. Files sent during a trámite
             # are kept for the case it will open; otherwise they go to a case waiting for them.
             if documents.stored and conversation.dialog != "main":

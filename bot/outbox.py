@@ -152,7 +152,10 @@ class OutboxDeliverer:
                 row.status = "sent"
                 row.sent_at = now
                 row.last_error = ""
-                message.status = result.status
+                if message.status == "pending":
+                    # A provider's status callback may already have moved it on (delivered, read):
+                    # never step it back.
+                    message.status = result.status
                 if result.external_id:
                     message.external_id = result.external_id
                 report.sent += 1

@@ -13,6 +13,8 @@ from bot.outbox import OutboxDeliverer
 from bot.settings import Settings
 from bot.worker import Worker
 from channels.registry import ChannelRegistry
+from channels.email import wiring as email
+from channels.whatsapp import wiring as whatsapp
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Runtime:
     deliverer: OutboxDeliverer
     worker: Worker
     clock: Clock
+    email_poller: object | None = None  # channels.email.inbound.MailboxPoller when IMAP_HOST is set
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,
@@ -33,15 +36,34 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     channels = channels or ChannelRegistry()
+    if settings.demo_mode:
+        from channels.simulator import register_simulators
+
+        register_simulators(channels)  # the /simulador page's WhatsApp-like chat and email form
     deliverer = OutboxDeliverer(sessions, channels, clock=clock, max_attempts=settings.outbox_max_attempts,
                                 batch_size=settings.outbox_batch_size)
+    conversations = Engine(sessions, settings=settings, clock=clock)
+    worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
+    # Durable timers: quality checks now; campaigns and reports register their handlers here too.
+    from bot import quality
+    from bot.scheduler import Scheduler
+
+    scheduler = Scheduler(sessions, clock=clock, handlers={**quality.HANDLERS})
+    worker.tasks.append(scheduler.run_due)
+    # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
+    whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
+                     channels=channels, worker=worker)
+    # Email when IMAP_HOST is set: the SMTP adapter and the IMAP poller (a worker task).
+    email_poller = email.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
+                                 channels=channels, worker=worker)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        conversations=Engine(sessions, settings=settings, clock=clock),
+        conversations=conversations,
         channels=channels,
         deliverer=deliverer,
-        worker=Worker(deliverer, poll_seconds=settings.worker_poll_seconds),
+        worker=worker,
         clock=clock,
+        email_poller=email_poller,
     )

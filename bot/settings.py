@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str = ""
     twilio_messaging_service_sid: str = ""
     twilio_api_base_url: str = ""
+    # Approved WhatsApp templates (Content API ContentSid, HX...), one per purpose: the only
+    # messages that may open a conversation outside the 24-hour window. Empty: not configured.
+    twilio_template_reopen: str = ""
+    twilio_template_case_update: str = ""
+    twilio_template_payment_reminder: str = ""
+    twilio_template_quality_check: str = ""
+    # Secret of a Twilio Webhooks Rule SharedKey; such webhooks are signed with HMAC-SHA256.
+    twilio_webhook_shared_key: SecretStr = SecretStr("")
+    # Downloads of one inbound media message before the client is told it could not be read.
+    whatsapp_media_max_attempts: int = 6
 
     # Email (issue 5)
     imap_host: str = ""
@@ -64,6 +74,27 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     email_from: str = ""
     email_from_name: str = "Comteco Empresas"
+    # Where a processed letter goes (empty: it stays in IMAP_FOLDER, marked \Seen), where one that
+    # failed goes for staff to look at, and where a copy of every sent email is kept (empty: none).
+    imap_processed_folder: str = "Procesados"
+    imap_review_folder: str = "Revisar"
+    imap_sent_folder: str = ""
+    # Polling interval for servers without IDLE (with IDLE new mail is noticed within a second).
+    imap_poll_seconds: float = 60.0
+    # PEM bundle trusted for IMAP/SMTP TLS instead of the system CAs (a server with a private CA).
+    email_ca_file: str = ""
+    # Automatic replies to one sender per hour; beyond it letters are stored but not answered.
+    email_replies_per_hour: int = 10
+
+    # Back-office (staff pages)
+    # Signs session cookies and CSRF tokens. Empty: a random key is generated once and kept in
+    # var/secret_key, which serves every process of one machine; set it for several machines.
+    secret_key: SecretStr = SecretStr("")
+    session_hours: int = 12
+    login_window_minutes: int = 15
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    live_poll_seconds: float = 2.0
 
     @field_validator("database_url")
     @classmethod

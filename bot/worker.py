@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from bot.outbox import OutboxDeliverer
 
@@ -14,8 +15,16 @@ class Worker:
         self.deliverer = deliverer
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
+        # Channel pollers and background jobs (e.g. WhatsApp media downloads), run before delivery
+        # so the replies they enqueue go out in the same pass. Registered by build_runtime.
+        self.tasks: list[Callable[[], object]] = []
 
     def run_once(self) -> None:
+        for task in self.tasks:
+            try:
+                task()
+            except Exception:  # noqa: BLE001 - one failing task must not stop delivery
+                log.exception("worker task %s failed", getattr(task, "__qualname__", task))
         report = self.deliverer.deliver_due()
         if report.sent or report.failed or report.retried:
             log.info("outbox: %s sent, %s retried, %s failed", report.sent, report.retried, report.failed)

@@ -10,7 +10,9 @@ import yaml
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 
+@lru_cache(maxsize=64)
 def load_rules(name: str) -> dict:
+    """Parsed once per process (treat the result as read-only); a deploy restarts the process."""
     with open(RULES_DIR / name, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 

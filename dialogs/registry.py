@@ -6,6 +6,7 @@ from functools import lru_cache
 from dialogs.base import Dialog
 from dialogs.intake import IntakeDialog
 from dialogs.main import MainDialog
+from dialogs.quality import QualityDialog
 
 
 def discover() -> list[type[Dialog]]:
@@ -28,7 +29,7 @@ def discover() -> list[type[Dialog]]:
     return found
 
 
-DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, *discover()]
+DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, QualityDialog, *discover()]
 
 
 @lru_cache

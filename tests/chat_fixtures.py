@@ -1,4 +1,4 @@
-"""Dialog tests talk to the bot through the console channel path, on the demo portfolio."""
+"""Talking to the bot through the console channel path, on the demo portfolio (`chat` fixture)."""
 from __future__ import annotations
 
 import io

@@ -20,6 +20,8 @@ from bot import migrate
 from bot.db import make_engine, make_session_factory
 from bot.models import Base
 
+pytest_plugins = ["tests.chat_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 POSTGRES_URL = os.environ.get(

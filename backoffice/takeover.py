@@ -1,0 +1,153 @@
+"""Take a conversation over, answer the client, hand it back to the bot.
+
+Holding is decided by the database: one conditional UPDATE ... WHERE held_by_id IS NULL. Of two
+people pressing "Tomar conversación" at once, exactly one row is updated; the other is told who
+holds it. While held (mode "human") the engine records the client's messages and stays silent.
+
+Staff replies enter the outbox like the bot's, authored by the staff username, and go out through
+the client's own channel. WhatsApp allows free text only within 24 hours of the client's last
+message; outside that window only an approved template may go (the page offers it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from backoffice import notify, policy, repository
+from bot import cases as case_log
+from bot import outbox
+from bot.models import Case, Conversation, Staff
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+WHATSAPP_CHANNELS = ("whatsapp", "sim_whatsapp")
+EMAIL_CHANNELS = ("email", "sim_email")
+MAX_REPLY = 4000
+# Where "Devolver al bot" may leave the conversation: (dialog, state).
+HAND_BACK_STEPS = {"main/menu": ("main", "menu"), "main/start": ("main", "start"), "current": None}
+
+
+class TakeoverRefused(Exception):
+    status_code = 409
+
+    def __init__(self, reason: str, holder: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.holder = holder
+
+
+@dataclass(frozen=True)
+class Window:
+    free_text: bool  # a staff member may write freely now
+    channel_kind: str  # whatsapp | email | other
+    closes_at: datetime | None
+
+
+def window(conversation: Conversation, now: datetime) -> Window:
+    if conversation.channel in WHATSAPP_CHANNELS:
+        last = conversation.last_inbound_at
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=now.tzinfo)
+        closes = last + WHATSAPP_WINDOW if last is not None else None
+        return Window(free_text=closes is not None and now < closes, channel_kind="whatsapp", closes_at=closes)
+    kind = "email" if conversation.channel in EMAIL_CHANNELS else "other"
+    return Window(free_text=True, channel_kind=kind, closes_at=None)
+
+
+def may_take_over(staff: Staff, case: Case | None) -> bool:
+    if case is not None:
+        return policy.may(staff, "take_over", case)
+    return policy.may_page(staff, "take_over_conversation")
+
+
+def _audit(session: Session, case: Case | None, staff: Staff, now: datetime, kind: str, **detail) -> None:
+    if case is not None:
+        case_log.add_event(session, case=case, now=now, actor=staff.username, kind=kind, detail=detail)
+
+
+def take_over(session: Session, staff: Staff, conversation: Conversation, *, case: Case | None,
+              now: datetime) -> None:
+    if not may_take_over(staff, case):
+        raise policy.Forbidden("take_over")
+    taken = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.held_by_id.is_(None))
+        .values(mode="human", held_by_id=staff.id, updated_at=now)
+    ).rowcount
+    session.refresh(conversation)
+    if not taken:
+        if conversation.held_by_id == staff.id:
+            return
+        holder = repository.staff_by_id(session, conversation.held_by_id)
+        raise TakeoverRefused("held_by_other", holder.username if holder else None)
+    for task in repository.open_handoffs(session, conversation.id):
+        task.status = "en_curso"
+        task.assignee_id = staff.id
+    _audit(session, case, staff, now, "taken_over", conversation_id=conversation.id)
+
+
+def _require_holder(staff: Staff, conversation: Conversation) -> None:
+    if conversation.held_by_id != staff.id:
+        raise TakeoverRefused("not_holder")
+
+
+def reply(session: Session, staff: Staff, conversation: Conversation, *, body: str, case: Case | None,
+          now: datetime):
+    _require_holder(staff, conversation)
+    body = (body or "").strip()
+    if not body:
+        raise TakeoverRefused("empty")
+    if len(body) > MAX_REPLY:
+        raise TakeoverRefused("too_long")
+    if not window(conversation, now).free_text:
+        raise TakeoverRefused("window_closed")
+    message = outbox.enqueue(session, conversation=conversation, body=body, now=now, author=staff.username,
+                             case_id=case.id if case else None, payload=_threading(session, conversation))
+    _audit(session, case, staff, now, "replied", message_id=message.id)
+    return message
+
+
+def send_reengage_template(session: Session, staff: Staff, conversation: Conversation, *, case: Case | None,
+                           now: datetime):
+    """Outside WhatsApp's 24-hour window: the approved template asking the client to write back."""
+    _require_holder(staff, conversation)
+    message = notify.to_client(session, conversation=conversation, case=case, template="backoffice_reengage",
+                               author=staff.username, now=now)
+    _audit(session, case, staff, now, "template_sent", message_id=message.id, template="backoffice_reengage")
+    return message
+
+
+def _threading(session: Session, conversation: Conversation) -> dict:
+    """Email replies thread under the client's last message (In-Reply-To / References)."""
+    if conversation.channel not in EMAIL_CHANNELS:
+        return {}
+    last = repository.last_inbound(session, conversation.id)
+    if last is None or not last.external_id:
+        return {}
+    return {"in_reply_to": last.external_id, "references": [last.external_id]}
+
+
+def hand_back(session: Session, staff: Staff, conversation: Conversation, *, step: str, case: Case | None,
+              now: datetime) -> None:
+    if step not in HAND_BACK_STEPS:
+        raise TakeoverRefused("bad_step")
+    target = HAND_BACK_STEPS[step]
+    values = {"mode": "bot", "held_by_id": None, "updated_at": now}
+    if target is not None:
+        dialog, state = target
+        if state == "menu" and conversation.client_id is None:
+            state = "start"  # an unidentified client is asked for the NIT first
+        values.update(dialog=dialog, state=state, data={})
+    holder_ok = Conversation.held_by_id == staff.id
+    if staff.role == policy.RESPONSABLE:
+        holder_ok = or_(holder_ok, Conversation.held_by_id.is_not(None), Conversation.mode == "human")
+    released = session.execute(update(Conversation).where(Conversation.id == conversation.id, holder_ok)
+                               .values(**values)).rowcount
+    if not released:
+        raise TakeoverRefused("not_holder")
+    session.refresh(conversation)
+    for task in repository.open_handoffs(session, conversation.id, statuses=("abierta", "en_curso")):
+        task.status = "atendida"
+    _audit(session, case, staff, now, "handed_back", conversation_id=conversation.id, step=step)

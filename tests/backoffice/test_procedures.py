@@ -1,0 +1,35 @@
+"""Procedimientos: every dialog drawn server-side, its Mermaid source beside it."""
+from __future__ import annotations
+
+import re
+
+from backoffice import diagrams
+from dialogs.registry import dialogs
+
+
+def test_every_state_of_every_dialog_is_drawn_once():
+    for name, dialog in dialogs().items():
+        diagram = diagrams.layout(dialog)
+        assert sorted(n.name for n in diagram.nodes) == sorted(dialog.state_names), name
+        positions = {(n.x, n.y) for n in diagram.nodes}
+        assert len(positions) == len(diagram.nodes), name  # no two boxes on top of each other
+
+
+def test_tramite_g_edges_carry_their_conditions():
+    diagram = diagrams.layout(dialogs()["tramite_G"])
+    labels = {(e.source, e.dest): e.labels for e in diagram.edges}
+    assert "message [needs_months]" in labels[("choose_lines", "ask_months")]
+    assert any(r["source"] == "offer_human" and r["conditions"] == ["said_yes"] for r in diagram.rows)
+
+
+def test_procedure_page_renders_svg_and_mermaid_and_highlights_a_state(staff, login):
+    client = login("mrojas")
+    index = client.get("/backoffice/procedimientos").text
+    for name in dialogs():
+        assert f'/backoffice/procedimientos/{name}"' in index
+    page = client.get("/backoffice/procedimientos/tramite_G?estado=ask_months").text
+    assert '<svg class="diagram"' in page
+    assert re.search(r'<g class="node current[^"]*" data-state="ask_months">', page)
+    assert page.count('class="node current') == 1
+    assert "stateDiagram-v2" in page
+    assert client.get("/backoffice/procedimientos/no_existe").status_code == 404

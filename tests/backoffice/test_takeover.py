@@ -1,0 +1,172 @@
+"""Take over, reply through the client's channel, hand back; one holder at a time."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backoffice import policy, takeover
+from bot.models import CaseEvent, Conversation, Message, Outbox, Staff, StaffTask
+from channels.base import InboundMessage
+from tests.backoffice.support import NOW, make_case, make_conversation
+
+
+def conversation_of(db, conversation_id) -> Conversation:
+    with db.sessions() as session:
+        return session.get(Conversation, conversation_id)
+
+
+def write(runtime, body: str, *, channel="whatsapp", address="+59170000001", external_id=None, subject=""):
+    return runtime.conversations.handle(InboundMessage(
+        channel=channel, address=address, body=body, subject=subject,
+        external_id=external_id or f"{channel}-{body}-{runtime.clock.now().isoformat()}"))
+
+
+def sent(runtime, channel="whatsapp") -> list[str]:
+    runtime.deliverer.deliver_due()
+    return [m.body for m in runtime.channels.get(channel).sent]
+
+
+def actor(db, username):
+    with db.sessions() as session:
+        return policy.Actor.of(session.scalars(select(Staff).where(Staff.username == username)).one())
+
+
+def test_take_over_reply_and_hand_back(staff, login, runtime, clock):
+    write(runtime, "Hola")
+    assert len(sent(runtime)) == 1  # the bot's welcome and menu
+    conversation_id = conversation_of_address(staff, "+59170000001")
+    case_id = make_case(staff, assignee="mrojas", conversation_id=conversation_id)
+    client = login("mrojas")
+    response = client.post(f"/backoffice/conversaciones/{conversation_id}/tomar", {"case_id": case_id})
+    assert response.headers["location"] == f"/backoffice/casos/{case_id}?ok=taken_over"
+    conversation = conversation_of(staff, conversation_id)
+    assert conversation.mode == "human" and conversation.held_by_id == actor(staff, "mrojas").id
+    page = client.get(f"/backoffice/casos/{case_id}").text
+    assert "Atiende: María Rojas" in page and 'name="body"' in page
+
+    clock.advance(minutes=1)
+    write(runtime, "Necesito hablar con alguien sobre mi factura")
+    assert len(sent(runtime)) == 1  # the bot stayed silent
+
+    client.post(f"/backoffice/conversaciones/{conversation_id}/responder",
+                {"case_id": case_id, "body": "Buenos días, le habla María Rojas. ¿En qué le ayudo?"})
+    replies = sent(runtime)
+    assert replies[-1] == "Buenos días, le habla María Rojas. ¿En qué le ayudo?"
+    with staff.sessions() as session:
+        reply = session.scalars(select(Message).where(Message.author == "mrojas")).one()
+        assert (reply.channel, reply.status, reply.case_id) == ("whatsapp", "sent", case_id)
+
+    client.post(f"/backoffice/conversaciones/{conversation_id}/devolver", {"case_id": case_id, "step": "main/menu"})
+    conversation = conversation_of(staff, conversation_id)
+    assert (conversation.mode, conversation.held_by_id, conversation.dialog, conversation.state) == (
+        "bot", None, "main", "menu")
+    clock.advance(minutes=1)
+    write(runtime, "7")  # a menu number: the bot answers again
+    assert len(sent(runtime)) == 3
+    assert "Detalle de llamadas" in sent(runtime)[-1] or "detalle de llamadas" in sent(runtime)[-1].lower()
+    with staff.sessions() as session:
+        kinds = session.execute(select(CaseEvent.kind, CaseEvent.actor).where(CaseEvent.case_id == case_id)
+                                .order_by(CaseEvent.id)).all()
+    assert kinds[1:] == [("taken_over", "mrojas"), ("replied", "mrojas"), ("handed_back", "mrojas")]
+
+
+def conversation_of_address(db, address):
+    with db.sessions() as session:
+        return session.scalar(select(Conversation.id).where(Conversation.address == address))
+
+
+def test_two_people_cannot_hold_one_conversation(staff, login):
+    conversation_id = make_conversation(staff)
+    first, second = login("mrojas"), login("lvargas")
+    assert "ok=taken_over" in first.post(f"/backoffice/conversaciones/{conversation_id}/tomar").headers["location"]
+    location = second.post(f"/backoffice/conversaciones/{conversation_id}/tomar").headers["location"]
+    assert "error=held_by_other" in location and "holder=mrojas" in location
+    assert conversation_of(staff, conversation_id).held_by_id == actor(staff, "mrojas").id
+    assert "Otra persona ya atiende esta conversación: mrojas" in second.get(location).text
+
+
+def test_the_database_decides_who_holds_it_not_a_stale_read(staff):
+    """Both read the conversation free; the first UPDATE wins, the second finds the row taken."""
+    conversation_id = make_conversation(staff)
+    mrojas, lvargas = actor(staff, "mrojas"), actor(staff, "lvargas")
+    with staff.sessions() as session:
+        stale = session.get(Conversation, conversation_id)
+        session.expunge(stale)
+    assert stale.held_by_id is None
+    with staff.sessions.begin() as session:
+        takeover.take_over(session, mrojas, session.get(Conversation, conversation_id), case=None, now=NOW)
+    with staff.sessions.begin() as session:
+        seen_free = session.merge(stale, load=False)  # what the second person's page showed
+        assert seen_free.held_by_id is None
+        with pytest.raises(takeover.TakeoverRefused) as refused:
+            takeover.take_over(session, lvargas, seen_free, case=None, now=NOW)
+    assert refused.value.reason == "held_by_other" and refused.value.holder == "mrojas"
+    assert conversation_of(staff, conversation_id).held_by_id == mrojas.id
+
+
+def test_only_the_holder_replies_and_hands_back(staff, login):
+    conversation_id = make_conversation(staff)
+    login("mrojas").post(f"/backoffice/conversaciones/{conversation_id}/tomar")
+    other = login("lvargas")
+    location = other.post(f"/backoffice/conversaciones/{conversation_id}/responder", {"body": "hola"}).headers["location"]
+    assert "error=not_holder" in location
+    location = other.post(f"/backoffice/conversaciones/{conversation_id}/devolver", {"step": "main/menu"}).headers["location"]
+    assert "error=not_holder" in location
+    with staff.sessions() as session:
+        assert session.scalars(select(Outbox)).all() == []
+    assert conversation_of(staff, conversation_id).mode == "human"
+
+
+def test_whatsapp_outside_24_hours_only_the_template_goes(staff, login, runtime):
+    conversation_id = make_conversation(staff, last_inbound_at=NOW - timedelta(hours=25))
+    client = login("mrojas")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/tomar")
+    page = client.get(f"/backoffice/conversaciones/{conversation_id}").text
+    assert "más de 24 horas" in page and "Enviar plantilla" in page and 'name="body"' not in page
+    location = client.post(f"/backoffice/conversaciones/{conversation_id}/responder",
+                           {"body": "texto libre"}).headers["location"]
+    assert "error=window_closed" in location
+    client.post(f"/backoffice/conversaciones/{conversation_id}/plantilla")
+    with staff.sessions() as session:
+        row = session.scalars(select(Outbox)).one()
+        message = session.get(Message, row.message_id)
+    assert row.payload["template"] == "backoffice_reengage" and "responda a este mensaje" in message.body
+
+
+def test_whatsapp_within_24_hours_free_text(staff):
+    conversation = Conversation(channel="whatsapp", last_inbound_at=NOW - timedelta(hours=23, minutes=59))
+    assert takeover.window(conversation, NOW).free_text
+    conversation.last_inbound_at = NOW - timedelta(hours=24)
+    assert not takeover.window(conversation, NOW).free_text
+    conversation.last_inbound_at = None
+    assert not takeover.window(conversation, NOW).free_text
+    assert takeover.window(Conversation(channel="email", last_inbound_at=None), NOW).free_text
+
+
+def test_email_reply_threads_under_the_clients_last_message(staff, login, runtime):
+    write(runtime, "Buenas tardes", channel="email", address="contabilidad@empresa.bo",
+          external_id="<abc123@empresa.bo>", subject="Consulta")
+    conversation_id = conversation_of_address(staff, "contabilidad@empresa.bo")
+    client = login("mrojas")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/tomar")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/responder", {"body": "Estimada Sra. Céspedes: ..."})
+    runtime.deliverer.deliver_due()
+    delivered = runtime.channels.get("email").sent[-1]
+    assert delivered.body == "Estimada Sra. Céspedes: ..."
+    assert delivered.payload == {"in_reply_to": "<abc123@empresa.bo>", "references": ["<abc123@empresa.bo>"]}
+
+
+def test_handoff_task_is_followed_to_the_end(staff, login, runtime):
+    write(runtime, "Hola")
+    write(runtime, "quiero hablar con un ejecutivo", external_id="wa-human")
+    conversation_id = conversation_of_address(staff, "+59170000001")
+    assert conversation_of(staff, conversation_id).mode == "human"
+    client = login("mrojas")
+    assert f"/backoffice/conversaciones/{conversation_id}" in client.get("/backoffice/").text
+    client.post(f"/backoffice/conversaciones/{conversation_id}/tomar")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/devolver", {"step": "current"})
+    with staff.sessions() as session:
+        assert session.scalars(select(StaffTask.status)).all() == ["atendida"]
+    assert f"/backoffice/conversaciones/{conversation_id}" not in client.get("/backoffice/").text
