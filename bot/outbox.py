@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.db import session_scope
-from bot.models import Conversation, Message, Outbox
+from bot.models import CaseEvent, Conversation, Message, Outbox
 from channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from channels.registry import ChannelRegistry
 
@@ -164,6 +164,11 @@ class OutboxDeliverer:
                 row.last_error = str(error)
                 message.status = "failed"
                 message.error_code = getattr(error, "code", "") or ""
+                if message.case_id is not None:
+                    # Staff must see on the case that the client never got this message.
+                    session.add(CaseEvent(case_id=message.case_id, at=now, actor="bot", kind="message_failed",
+                                          detail={"message_id": message.id, "code": message.error_code,
+                                                  "error": str(error)[:500]}))
                 log.warning("message %s failed for good: %s", outbound.message_id, error)
                 report.failed += 1
             else:
