@@ -20,7 +20,10 @@ def to_client(session: Session, *, conversation: Conversation | None, case: Case
     if conversation is None:
         return None  # the client never wrote: staff inform by phone, as the procedure allows
     body = texts.render(template, case=case, channel=conversation.channel, **variables)
-    payload = {"template": template,
-               "variables": {k: str(v) for k, v in variables.items() if isinstance(v, str | int)}}
+    # Outside WhatsApp's 24-hour window the adapter sends the approved "case update" template
+    # instead (README: {{1}} case number, {{2}} the news); the body is the in-window text.
+    news = body.splitlines()[0][:200] if body else ""
+    payload = {"template": template, "purpose": "case_update",
+               "variables": {"1": case.number if case else "", "2": news}}
     return outbox.enqueue(session, conversation=conversation, body=body, now=now, author=author,
                           case_id=case.id if case else None, payload=payload)
