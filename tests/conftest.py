@@ -90,7 +90,17 @@ def _truncate_all(engine: Engine) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request, tmp_path, sqlite_template) -> Database:
-    if request.param == "sqlite":
+    yield from _open(request, request.param, tmp_path, sqlite_template)
+
+
+@pytest.fixture
+def postgres_db(request, tmp_path, sqlite_template) -> Database:
+    """For behaviour only PostgreSQL has (SKIP LOCKED between workers, table locks)."""
+    yield from _open(request, "postgres", tmp_path, sqlite_template)
+
+
+def _open(request, backend: str, tmp_path, sqlite_template):
+    if backend == "sqlite":
         path = tmp_path / "db.sqlite3"
         shutil.copy(sqlite_template, path)
         url = f"sqlite:///{path}"
@@ -102,7 +112,7 @@ def db(request, tmp_path, sqlite_template) -> Database:
         url = pg
         engine = make_engine(url)
         _truncate_all(engine)
-    database = Database(request.param, url, engine, make_session_factory(engine))
+    database = Database(backend, url, engine, make_session_factory(engine))
     yield database
     engine.dispose()
 
@@ -117,11 +127,20 @@ def sqlite_db(tmp_path, sqlite_template) -> Database:
     engine.dispose()
 
 
+def _load_demo(database: Database) -> Database:
+    from bot.portfolio import DEMO_CARTERA_DIR, import_cartera
+
+    with database.sessions.begin() as session:
+        import_cartera(session, DEMO_CARTERA_DIR)
+    return database
+
+
 @pytest.fixture
 def demo(db) -> Database:
     """`db` with the demo portfolio of bot/demo/cartera imported."""
-    from bot.portfolio import DEMO_CARTERA_DIR, import_cartera
+    return _load_demo(db)
 
-    with db.sessions.begin() as session:
-        import_cartera(session, DEMO_CARTERA_DIR)
-    return db
+
+@pytest.fixture
+def postgres_demo(postgres_db) -> Database:
+    return _load_demo(postgres_db)

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 
-import pytest
 from sqlalchemy import text
 
 from tests.email.conftest import OUR_ADDRESS, SMTP_PASSWORD, SMTP_USER, letter
@@ -71,12 +70,12 @@ class Lines:
         raise AssertionError(f"the worker never logged {needle!r}")
 
 
-def test_worker_killed_between_fetch_and_commit_processes_the_letter_once(demo, mail_user, smtp_server, tls,
-                                                                          tmp_path):
-    if demo.backend != "postgres":
-        # SQLite serialises every transaction, reads included (BEGIN IMMEDIATE): a held lock stops
-        # the worker's loop before it fetches, so the kill point cannot be reached this way.
-        pytest.skip("the kill point is held with a PostgreSQL table lock")
+def test_worker_killed_between_fetch_and_commit_processes_the_letter_once(postgres_demo, mail_user, smtp_server,
+                                                                          tls, tmp_path):
+    # PostgreSQL only: the kill point is held with a table lock. SQLite serialises every
+    # transaction, reads included (BEGIN IMMEDIATE), so a held lock stops the worker's loop before
+    # it fetches and the kill point cannot be reached this way.
+    demo = postgres_demo
     env = worker_env(demo, mail_user, smtp_server, tls, tmp_path)
     worker = subprocess.Popen([sys.executable, "-m", "bot", "worker"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

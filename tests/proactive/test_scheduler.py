@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
@@ -77,9 +76,9 @@ def test_a_failing_job_is_retried_with_backoff_then_marked_failed(db):
     assert count_tasks(db) == 0  # nothing of the failed runs was kept
 
 
-def test_two_workers_never_run_the_same_job_twice(db):
-    if db.backend == "sqlite":
-        pytest.skip("SQLite runs one worker (writers are serialised); the SKIP LOCKED path is PostgreSQL's")
+def test_two_workers_never_run_the_same_job_twice(postgres_db):
+    # PostgreSQL only: SQLite runs one worker (writers are serialised); SKIP LOCKED is PostgreSQL's.
+    db = postgres_db
     for n in range(30):
         add_job(db, key=f"job-{n}")
 
