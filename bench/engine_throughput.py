@@ -72,47 +72,64 @@ def seed_history(sessions, size: int) -> None:
             session.execute(insert(Message), rows)
 
 
-def run_once(url: str, size: int, conversations: int) -> dict:
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    sessions = make_session_factory(engine)
-    with session_scope(sessions) as session:
-        import_cartera(session, DEMO)
-    seed_history(sessions, size)
-    # Measure steady state, not the aftermath of the bulk load: fold the WAL back / refresh stats.
-    if engine.dialect.name == "sqlite":
-        raw = engine.raw_connection()
-        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        raw.close()
-    else:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    clock = FixedDateClock(datetime(2026, 11, 28).date())
-    settings = Settings(database_url=url)
-    bot = Engine(sessions, settings=settings, clock=clock)
-    channel = RecordingChannel("console")
-    deliverer = OutboxDeliverer(sessions, ChannelRegistry(channel), clock=clock)
-    # Warm up caches (NLU data, templates, dialog machines) outside the measurement.
-    bot.handle(InboundMessage("console", "+59160000000", "Hola", f"warm-{uuid.uuid4()}"))
-    latencies = []
-    started = time.perf_counter()
-    for n in range(conversations):
+class Bench:
+    """One database with `size` existing conversations and an engine over it."""
+
+    def __init__(self, url: str, size: int):
+        migrate.upgrade(url)
+        self.engine = make_engine(url)
+        sessions = make_session_factory(self.engine)
+        with session_scope(sessions) as session:
+            import_cartera(session, DEMO)
+        seed_history(sessions, size)
+        # Measure steady state, not the aftermath of the bulk load: fold the WAL back / refresh stats.
+        if self.engine.dialect.name == "sqlite":
+            raw = self.engine.raw_connection()
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw.close()
+        else:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        clock = FixedDateClock(datetime(2026, 11, 28).date())
+        self.bot = Engine(sessions, settings=Settings(database_url=url), clock=clock)
+        self.channel = RecordingChannel("console")
+        self.deliverer = OutboxDeliverer(sessions, ChannelRegistry(self.channel), clock=clock)
+        self.latencies: list[float] = []
+        self.size = size
+        # Warm up caches (NLU data, templates, dialog machines) outside the measurement.
+        self.bot.handle(InboundMessage("console", "+59160000000", "Hola", f"warm-{uuid.uuid4()}"))
+
+    def conversation(self, n: int) -> None:
         address = f"+5916{n:07d}"
         for body in SCRIPTS[n % len(SCRIPTS)]:
             t0 = time.perf_counter()
-            outcome = bot.handle(InboundMessage("console", address, body, f"b-{n}-{uuid.uuid4().hex}"))
-            deliverer.deliver_due(conversation_id=outcome.conversation_id)
-            latencies.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - started
-    engine.dispose()
-    latencies.sort()
-    return {
-        "messages": len(latencies),
-        "per_second": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "replies": len(channel.sent),
-    }
+            outcome = self.bot.handle(InboundMessage("console", address, body, f"b-{n}-{uuid.uuid4().hex}"))
+            self.deliverer.deliver_due(conversation_id=outcome.conversation_id)
+            self.latencies.append(time.perf_counter() - t0)
+
+    def result(self) -> dict:
+        latencies = sorted(self.latencies)
+        total = sum(latencies)
+        return {
+            "messages": len(latencies),
+            "per_second": len(latencies) / total,  # messages per second of engine time
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+            "replies": len(self.channel.sent),
+        }
+
+
+def run_side_by_side(urls: dict[int, str], conversations: int) -> dict[int, dict]:
+    """Both sizes in one process, conversations interleaved: whatever else the machine does
+    weighs on both the same way, so their ratio is what the size costs."""
+    benches = {size: Bench(url, size) for size, url in urls.items()}
+    for n in range(conversations):
+        for bench in benches.values():
+            bench.conversation(n)
+    results = {size: bench.result() for size, bench in benches.items()}
+    for bench in benches.values():
+        bench.engine.dispose()
+    return results
 
 
 def sqlite_url(tmp: Path, size: int) -> str:
@@ -136,17 +153,23 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends:
-            for size in args.sizes:
-                if backend == "sqlite":
-                    result = run_once(sqlite_url(Path(tmp), size), size, args.conversations)
-                else:
+            cleanup = []
+            if backend == "sqlite":
+                urls = {size: sqlite_url(Path(tmp), size) for size in args.sizes}
+            else:
+                urls = {}
+                for size in args.sizes:
                     admin, name, url = postgres_url(size)
-                    try:
-                        result = run_once(url, size, args.conversations)
-                    finally:
-                        with admin.connect() as conn:
-                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                        admin.dispose()
+                    urls[size] = url
+                    cleanup.append((admin, name))
+            try:
+                by_size = run_side_by_side(urls, args.conversations)
+            finally:
+                for admin, name in cleanup:
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    admin.dispose()
+            for size, result in by_size.items():
                 results.append((backend, size, result))
                 print(f"{backend:8} {size:>7} existing: {result['per_second']:7.1f} msg/s  "
                       f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
