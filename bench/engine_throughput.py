@@ -43,10 +43,18 @@ POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postg
 # Realistic conversations: identification by NIT + contract, then a trámite, written in full or step
 # by step. Each script is one client's messages.
 SCRIPTS = [
-    ["Hola buenas tardes", "1023456029", "300101", "quiero el detalle de llamadas de agosto y septiembre de la linea 4412345"],
-    ["buenos dias", "NIT 1023456029 contrato 300101", "7", "de la linea 4412345 de octubre"],
-    ["Hola", "1023456029", "300101", "necesito hablar con un ejecutivo"],
-    ["Hola, tengo un problema con el internet, no funciona desde ayer", "1023456029", "300101", "menu", "9"],
+    ["Hola buenas tardes", "1020304021", "300101", "quiero el detalle de llamadas de agosto y septiembre de la linea 4412345"],
+    ["buenos dias", "NIT 1020304021 contrato 300101", "7", "de la linea 4412345 de octubre"],
+    ["Hola", "1020304021", "300101", "necesito hablar con un ejecutivo"],
+    ["Hola, tengo un problema con el internet, no funciona desde ayer", "1020304021", "300101", "menu", "9"],
+    ["Buenas tardes", "NIT 1020304021 contrato 300101",
+     "quiero habilitar el identificador de llamadas en la linea 4412345"],
+    ["Hola", "1029384017", "300301",
+     "queremos suspender temporalmente el internet desde el 1 de diciembre de 2026 por 2 meses", "si"],
+    ["Hola", "1067788015", "300701",
+     "reclamo por la factura de septiembre de la linea 4701234, nos cobraron de mas"],
+    ["Buen dia", "1020304021", "300104", "cuanto debemos?"],
+    ["Hola", "1031122019", "300401", "el internet no funciona, sin servicio en todo el edificio"],
 ]
 
 

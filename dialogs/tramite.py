@@ -98,6 +98,14 @@ class TramiteDialog(Dialog):
         listed = turn.data.get("listed") or []
         if not chosen and listed:
             chosen = [listed[n - 1] for n in option_numbers(turn.text) if 1 <= n <= len(listed)]
+        if not chosen and len(candidates) > 1 and not turn.scratch.get("not_found"):
+            # "el internet": the client's only product of a type named in words.
+            from dialogs.vocabulary import products_named_by_type
+
+            chosen = products_named_by_type(self, turn)
+            if chosen:
+                self.decide(turn, "product_by_type", "único producto del tipo nombrado por el cliente",
+                            contracts=chosen)
         if (not chosen and len(candidates) == 1 and not turn.scratch.get("not_found")
                 and not turn.scratch.get("wrong_type")):
             chosen = list(candidates)
