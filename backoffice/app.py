@@ -23,6 +23,7 @@ def _wants_json(request: Request) -> bool:
 def create_backoffice(runtime: Runtime) -> FastAPI:
     from backoffice import (
         routes_auth,
+        routes_campaigns,
         routes_case,
         routes_conversation,
         routes_kpis,
@@ -38,7 +39,7 @@ def create_backoffice(runtime: Runtime) -> FastAPI:
     app.add_middleware(security.SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_queue, routes_case, routes_conversation, routes_kpis, routes_procedures,
-                   routes_visits, routes_users):
+                   routes_visits, routes_users, routes_campaigns):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

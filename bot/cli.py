@@ -7,7 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
 
 DEMO_CARTERA = Path(__file__).resolve().parent / "demo" / "cartera"
 

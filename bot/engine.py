@@ -12,14 +12,15 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import documents, nlu, outbox, requirements, texts
-from bot.addresses import is_email, normalise_address
+from bot.addresses import is_email, mask_address, normalise_address
+from bot.campaigns import optout
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Case, Conversation, Document, Message
@@ -63,6 +64,7 @@ class Engine:
 
     def handle(self, message: InboundMessage) -> Outcome:
         address = normalise_address(message.address)
+        message, truncated = self._within_limit(message)
         with session_scope(self.sessions) as session:
             conversation = self._lock_conversation(session, message.channel, address)
             now = self.clock.now()
@@ -79,6 +81,9 @@ class Engine:
                 return outcome
             documents = self._store_attachments(session, conversation, message, inbound, now)
             services = self._run_dialog(session, conversation, message, now, documents)
+            if truncated:
+                services.replies.insert(0, texts.render("message_truncated",
+                                                        limit=self.settings.max_message_chars))
             referenced = self._referenced_case(session, conversation, message)
             if documents.stored and not services.opened_cases:
                 if services.documents_kept:
@@ -97,6 +102,17 @@ class Engine:
             outcome.case_numbers = [c.number for c in services.opened_cases]
             outcome.dialog, outcome.state = conversation.dialog, conversation.state
             return outcome
+
+    def _within_limit(self, message: InboundMessage) -> tuple[InboundMessage, bool]:
+        """A huge body (a pasted log, an attack) is cut at MAX_MESSAGE_CHARS before anything reads it."""
+        if "\x00" in message.body:  # no text column (PostgreSQL) holds NUL; nobody types one
+            message = replace(message, body=message.body.replace("\x00", ""))
+        limit = self.settings.max_message_chars
+        if len(message.body) <= limit:
+            return message, False
+        log.warning("%s message %s from %s has %d characters; kept the first %d", message.channel,
+                    message.external_id, mask_address(message.address), len(message.body), limit)
+        return replace(message, body=message.body[:limit]), True
 
     def record(self, message: InboundMessage, *, reply: str = "") -> Outcome:
         """Record an inbound message without running the dialog; answer `reply` if given.
@@ -322,6 +338,8 @@ class Engine:
 
     def _fire(self, conversation: Conversation, turn: Turn) -> tuple[str, str]:
         dialog_name = conversation.dialog if conversation.dialog in self.dialogs else "main"
+        if optout.handle(turn):  # "STOP": campaigns stop, confirmed; the dialog stays where it was
+            return dialog_name, turn.state
         intent = nlu.global_intent(turn.text)
         if intent is not None:
             return self._global(intent, turn, dialog_name)

@@ -349,3 +349,42 @@ class Visit(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     client: Mapped[Client] = relationship()
+
+
+class CampaignOptout(Base):
+    """A contact who asked not to receive campaign messages ("no deseo recibir mensajes", "STOP").
+    Case messages still reach them; every campaign send checks this table (bot/campaigns)."""
+
+    __tablename__ = "campaign_optouts"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(254))
+    words: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignSend(Base):
+    """One campaign message to one contact (mora of 2026-12 to Importadora's WhatsApp) and what the
+    contact answered: the record of the interaction, the guard against sending a run twice, and
+    the source of campaign reports."""
+
+    __tablename__ = "campaign_sends"
+    __table_args__ = (
+        UniqueConstraint("campaign", "run", "client_id", "channel"),
+        Index("ix_campaign_sends_client", "client_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(32))  # mora | fidelizacion | preventivo
+    run: Mapped[str] = mapped_column(String(32))  # e.g. the period "2026-12"
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(254))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    status: Mapped[str] = mapped_column(String(16))  # sent | opted_out
+    answer: Mapped[str] = mapped_column(String(32), default="")  # e.g. paid | promise
+    words: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(32), default="")  # follow-up: paid | still_pending
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

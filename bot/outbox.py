@@ -141,7 +141,7 @@ class OutboxDeliverer:
             result = channel.send(outbound)
         except (TransientSendError, PermanentSendError) as exc:
             error = exc
-        except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop the loop
+        except Exception as exc:
             log.exception("channel %s crashed sending message %s", outbound.channel, outbound.message_id)
             error = TransientSendError(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()

@@ -16,8 +16,22 @@ from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot import documents as document_store
-from bot.models import (BillingClaim, Case, CaseEvent, Client, Contact, Conversation, Document, Invoice,
-                        Message, Outbox, Product, StaffTask, Suspension, WorkOrder)
+from bot.models import (
+    BillingClaim,
+    Case,
+    CaseEvent,
+    Client,
+    Contact,
+    Conversation,
+    Document,
+    Invoice,
+    Message,
+    Outbox,
+    Product,
+    StaffTask,
+    Suspension,
+    WorkOrder,
+)
 
 
 def _row(obj) -> dict:

@@ -12,8 +12,8 @@ from bot.engine import Engine
 from bot.outbox import OutboxDeliverer
 from bot.settings import Settings
 from bot.worker import Worker
-from channels.registry import ChannelRegistry
 from channels.email import wiring as email
+from channels.registry import ChannelRegistry
 from channels.whatsapp import wiring as whatsapp
 
 
@@ -46,9 +46,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
     # Durable timers: quality checks now; campaigns and reports register their handlers here too.
     from bot import quality
+    from bot.campaigns import mora
     from bot.scheduler import Scheduler
 
-    scheduler = Scheduler(sessions, clock=clock, handlers={**quality.HANDLERS})
+    scheduler = Scheduler(sessions, clock=clock, handlers={**quality.HANDLERS, **mora.HANDLERS},
+                          runtime=settings)
+    if settings.mora_run_day:
+        worker.tasks.append(mora.Bootstrap(sessions, settings=settings, clock=clock))
     worker.tasks.append(scheduler.run_due)
     # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
     whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,

@@ -108,7 +108,7 @@ class Scheduler:
                 job.last_error = ""
                 report.done += 1
                 report.kinds.append(job.kind)
-        except Exception as exc:  # noqa: BLE001 - a failing job is retried, never stops the loop
+        except Exception as exc:
             log.exception("job %s failed", job_id)
             now = self.clock.now()
             with session_scope(self.sessions) as session:

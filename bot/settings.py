@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     timezone: str = "America/La_Paz"
     documents_dir: Path = PROJECT_ROOT / "var" / "documents"
     max_attachment_bytes: int = 10 * 1024 * 1024
+    # A client's text beyond this is not read (nor stored): the client is told, the event logged.
+    max_message_chars: int = 4000
 
     # Dialog behaviour
     identification_max_attempts: int = 3
@@ -95,6 +97,13 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     live_poll_seconds: float = 2.0
+
+    # Campaigns (bot/campaigns). Mora: day of the month (1-28) of the monthly run, at MORA_RUN_TIME
+    # local time; 0 turns the run off. A client who answers "ya pagué" or promises a date is
+    # checked again MORA_FOLLOWUP_DAYS later.
+    mora_run_day: int = 0
+    mora_run_time: str = "09:00"
+    mora_followup_days: int = 7
 
     @field_validator("database_url")
     @classmethod

@@ -14,7 +14,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "es_BO"
 
 
-def money(amount: Decimal | float | int | str) -> str:
+def money(amount: Decimal | float | str) -> str:
     """Bs 1.250,00 — the way amounts appear on a Bolivian invoice."""
     return "Bs " + format_decimal(Decimal(str(amount)), format="#,##0.00", locale=LOCALE)
 

@@ -23,7 +23,7 @@ class Worker:
         for task in self.tasks:
             try:
                 task()
-            except Exception:  # noqa: BLE001 - one failing task must not stop delivery
+            except Exception:
                 log.exception("worker task %s failed", getattr(task, "__qualname__", task))
         report = self.deliverer.deliver_due()
         if report.sent or report.failed or report.retried:
@@ -34,7 +34,7 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 self.run_once()
-            except Exception:  # noqa: BLE001 - a database blip must not kill the worker
+            except Exception:
                 log.exception("worker iteration failed; retrying")
             self.stopping.wait(self.poll_seconds)
         log.info("worker stopped")

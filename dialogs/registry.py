@@ -6,6 +6,7 @@ from functools import lru_cache
 from dialogs.base import Dialog
 from dialogs.intake import IntakeDialog
 from dialogs.main import MainDialog
+from dialogs.mora import MoraDialog
 from dialogs.quality import QualityDialog
 
 
@@ -29,7 +30,7 @@ def discover() -> list[type[Dialog]]:
     return found
 
 
-DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, QualityDialog, *discover()]
+DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, QualityDialog, MoraDialog, *discover()]
 
 
 @lru_cache

@@ -9,6 +9,10 @@ from typing import Any
 from . import entities
 from .classify import classify
 
+# Matching cost grows faster than linearly with one long unbroken token (a 200,000-character
+# "word" took minutes); a request to the desk fits well within this, the rest is not read.
+MAX_ANALYSED_CHARS = 4000
+
 
 @dataclass(frozen=True)
 class NluResult:
@@ -29,6 +33,7 @@ def analyze(text: str, today: date | None = None) -> NluResult:
     ("el mes pasado"); it defaults to the current date."""
     if not text or not text.strip():
         return NluResult(None, 0.0, {})
+    text = text[:MAX_ANALYSED_CHARS]
     found = entities.extract(text, today or date.today())
     result = classify(text)
     return NluResult(result.tramite, result.confidence, found)

@@ -78,6 +78,11 @@ def _read_file(path: Path, spec: FileSpec, issues: list[ImportIssue]) -> RawFile
         line = data[: exc.start].count(b"\n") + 1
         issues.append(ImportIssue(spec.name, line, None, message("not_utf8")))
         return raw
+    if "\x00" in content:  # a binary file renamed .csv; PostgreSQL cannot even compare with NUL
+        raw.readable = False
+        issues.append(ImportIssue(spec.name, content[: content.index("\x00")].count("\n") + 1, None,
+                                  message("nul_byte")))
+        return raw
     # Excel with a Spanish locale saves ';'-separated files; take them rather than argue.
     first = content.split("\n", 1)[0]
     delimiter = ";" if ";" in first and "," not in first else ","

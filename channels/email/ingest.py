@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cases, texts
+from bot.addresses import mask_address
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.engine import Engine, Outcome
@@ -85,7 +86,8 @@ class Ingestor:
             meta=self._meta(letter, match),
         )
         if reason:
-            log.info("email %s from %s stored without reply: %s", message.external_id, message.address, reason)
+            log.info("email %s from %s stored without reply: %s", message.external_id, mask_address(message.address),
+                     reason)
             return Ingested(self.engine.record(message), reason=reason)
         return Ingested(self.engine.handle(message), case_match=match.how if match else "")
 

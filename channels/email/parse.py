@@ -294,7 +294,10 @@ def _inner_message(part: Message) -> Message:
         body = inner.get_payload()
         if isinstance(body, str) and not inner.keys():
             raw = body.encode("ascii", "ignore")
-            decoded = binascii.a2b_base64(raw) if encoding == "base64" else quopri.decodestring(raw)
+            try:
+                decoded = binascii.a2b_base64(raw) if encoding == "base64" else quopri.decodestring(raw)
+            except binascii.Error:  # truncated or corrupt base64: read what is there as it is
+                decoded = raw
             return email.message_from_bytes(decoded)
     if inner is None:
         raw = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
@@ -312,7 +315,7 @@ def _letter(message: Message, depth: int = 0) -> Letter:
     decorations = {id(f) for cid, f in walk.cid_candidates
                    if f"cid:{cid.lower()}" in html_lower and len(f.data) < INLINE_DECORATION_BYTES}
     sender_name, sender = _first_address(decode_header(message.get("From", "")))
-    message_id = message_ids(message.get("Message-ID", "") or "")
+    message_id = message_ids(str(message.get("Message-ID", "") or ""))
     return Letter(
         message=message,
         message_id=message_id[0] if message_id else "",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import texts
-from bot.addresses import normalise_phone
+from bot.addresses import mask_address, normalise_phone
 from bot.clock import Clock
 from bot.engine import Engine, Outcome
 from channels.base import Attachment, InboundMessage
@@ -24,6 +24,7 @@ CHANNEL = "whatsapp"
 # downloaded is still sniffed; the declared type only spares a useless download.
 NOT_DOWNLOADED = {"audio": "audio", "video": "video", "text/vcard": "contacts", "text/x-vcard": "contacts",
                   "text/directory": "contacts"}
+MAX_MEDIA = 10  # Twilio delivers at most 10 media per message
 META_FIELDS = ("WaId", "MessageType", "To", "AccountSid", "Latitude", "Longitude", "Address", "Label",
                "ButtonText", "ButtonPayload", "OriginalRepliedMessageSid", "ReferralSourceUrl")
 
@@ -32,15 +33,24 @@ class BadPayload(ValueError):
     """Signed by Twilio, yet without a sender or a message id: recorded, never processed."""
 
 
+def clean(form: Mapping[str, str]) -> dict[str, str]:
+    """The signed form without NUL characters, which no text column (PostgreSQL) can hold. Run
+    after the signature check, which is over the form exactly as posted; the last of repeated
+    fields wins, as with FormData.get."""
+    return {str(name).replace("\x00", ""): str(value).replace("\x00", "") for name, value in form.items()}
+
+
 def parse(form: Mapping[str, str]) -> InboundMessage:
     sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid") or ""
     address = normalise_phone(form.get("From", ""))
     if not sid or address is None:
-        raise BadPayload(f"no MessageSid or invalid From {form.get('From', '')!r}")
+        # The full sender is kept in inbound_failures; the error text goes to the log: masked.
+        raise BadPayload(f"no MessageSid or invalid From {mask_address(form.get('From', ''))!r}")
     try:
         count = int(form.get("NumMedia") or 0)
     except ValueError:
         count = 0
+    count = max(0, min(count, MAX_MEDIA))  # NumMedia=10**20 looped here, blocking the event loop
     attachments = []
     for index in range(count):
         url = form.get(f"MediaUrl{index}", "")

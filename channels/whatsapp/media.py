@@ -136,7 +136,7 @@ class MediaJobs:
         for job_id, payload, attempts in claimed:
             try:
                 self._run(job_id, payload, attempts)
-            except Exception as exc:  # noqa: BLE001 - one bad job must not stop the others
+            except Exception as exc:
                 log.exception("media job %s crashed", job_id)
                 self._retry_or_fail(job_id, attempts, f"{type(exc).__name__}: {exc}")
         return len(claimed)

@@ -8,7 +8,7 @@ import contextlib
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.datastructures import FormData
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["whatsapp"])
 SignedForm = Annotated[FormData, Depends(signed_form)]  # 403 before the handler runs
 EMPTY_TWIML = str(MessagingResponse())
+MAX_ROW_ID = 2**31 - 1  # larger ids overflow the INTEGER column: 422, not a 500 from the driver
 
 
 def _twiml() -> Response:
@@ -47,6 +48,7 @@ def _writer_gate(request: Request):
 @router.post("/webhooks/whatsapp")
 async def incoming(request: Request, form: SignedForm) -> Response:
     runtime = request.app.state.runtime
+    form = inbound.clean(form)
     try:
         message = inbound.parse(form)
     except inbound.BadPayload as exc:
@@ -59,10 +61,11 @@ async def incoming(request: Request, form: SignedForm) -> Response:
 
 
 @router.post("/webhooks/whatsapp/status")
-async def delivery_status(request: Request, form: SignedForm, message: int | None = None) -> Response:
+async def delivery_status(request: Request, form: SignedForm,
+                          message: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None) -> Response:
     runtime = request.app.state.runtime
     async with _writer_gate(request):
-        await run_in_threadpool(status.apply, runtime.sessions, runtime.settings, runtime.clock, form,
+        await run_in_threadpool(status.apply, runtime.sessions, runtime.settings, runtime.clock, inbound.clean(form),
                                 message_id=message)
     return _twiml()
 
@@ -82,7 +85,7 @@ def document_link(request: Request, document_id: int, expires: int = 0, signatur
                         media_type=document.content_type)
 
 
-def _record_failure(runtime, form: FormData, error: str) -> None:
+def _record_failure(runtime, form: dict[str, str], error: str) -> None:
     log.warning("unusable WhatsApp webhook: %s", error)
     with session_scope(runtime.sessions) as session:
         session.add(InboundFailure(channel=inbound.CHANNEL, external_id=form.get("MessageSid", "")[:255],

@@ -68,7 +68,7 @@ class AppServer:
         config = uvicorn.Config(create_app(runtime=runtime), log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.http = httpx.Client(base_url=self.url, timeout=20)
+        self.http = httpx.Client(base_url=self.url, timeout=60)  # generous: CI machines are busy
 
     def start(self) -> AppServer:
         self.thread.start()
