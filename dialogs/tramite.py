@@ -24,6 +24,14 @@ from dialogs.catalogue import load_rules, tramites
 MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
 
 
+# The client's answer to "¿Desea que le atienda un ejecutivo(a)?", the same in every trámite.
+ANSWER_TO_HUMAN_OFFER = [
+    {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
+     "after": "hand_off"},
+    {"trigger": "message", "source": "offer_human", "dest": "done", "after": "back_to_menu_with_text"},
+]
+
+
 def option_numbers(text: str) -> list[int]:
     """'2', '1 y 3', '1, 2' -> the option numbers; anything with other words -> []."""
     normalised = nlu.normalise(text)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from bot import nlu, requirements, texts
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary import (  # noqa: F401 - re-exported for the B, C and J dialogs
     find_labels, phrase_positions, products_named_by_type, vocabulary, word_matches, words_of)
 
@@ -111,10 +111,7 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
         *on_input(COLLECTING, "ask_service", conditions="needs_service", after="ask_service"),
         *on_input(COLLECTING, "ask_action", conditions="needs_action", after="ask_action"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done",
-         "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- reading the message -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from bot import nlu, requirements, texts
 from bot.portfolio.records import ProductInfo
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.tramite_a import (
     NoGuessAfterWrongProduct,
     RememberedDecisions,
@@ -126,10 +126,7 @@ class PlanChangeDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         *on_input(COLLECTING, "done", conditions="has_no_other_plan", after="refuse_no_other_plan"),
         *on_input(COLLECTING, "ask_plan", conditions="needs_plan", after="ask_plan"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done",
-         "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- reading the message -------------------------------------------------------------------

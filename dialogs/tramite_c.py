@@ -20,7 +20,7 @@ from functools import lru_cache
 from bot import requirements, texts
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 from dialogs.tramite_a import (
     NoGuessAfterWrongProduct,
     RememberedDecisions,
@@ -144,10 +144,7 @@ class RelocationDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         *on_input(COLLECTING, "choose_products", conditions="needs_product", after="ask_product"),
         *on_input(COLLECTING, "ask_address", conditions="needs_address", after="ask_address"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done",
-         "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- reading the message -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from decimal import Decimal
 from bot import texts
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_lines", "ask_months"]
 
@@ -31,9 +31,7 @@ class CallDetailDialog(TramiteDialog):
         *on_input(COLLECTING, "choose_lines", conditions="needs_product", after="ask_product"),
         *on_input(COLLECTING, "ask_months", conditions="needs_months", after="ask_months"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done", "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     def extract(self, turn: Turn) -> set[str]:

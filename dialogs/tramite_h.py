@@ -28,7 +28,7 @@ from bot import nlu, requirements, texts
 from bot.portfolio.records import ProductInfo
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 
 COLLECTING = ["start", "choose_products", "ask_reason", "confirm_penalty", "offer_retention"]
 CENT = Decimal("0.01")
@@ -194,9 +194,7 @@ class RemovalDialog(TramiteDialog):
         *on_input(COLLECTING, "offer_retention", conditions="needs_retention_answer",
                   after="offer_retention"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done", "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- reading the message ---------------------------------------------------------------

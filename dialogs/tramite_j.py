@@ -17,7 +17,7 @@ import phonenumbers
 from bot import nlu, texts
 from bot.addresses import normalise_phone
 from dialogs.base import Turn
-from dialogs.tramite import TramiteDialog, on_input
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 from dialogs.tramite_a import RememberedDecisions, fold_same_length, vocabulary
 
 COLLECTING = ["start", "ask_data"]
@@ -164,10 +164,7 @@ class DataUpdateDialog(RememberedDecisions, TramiteDialog):
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "ask_data", conditions="needs_data", after="ask_data"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done",
-         "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- reading the message -------------------------------------------------------------------

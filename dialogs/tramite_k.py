@@ -15,7 +15,7 @@ from bot import nlu, texts
 from bot.portfolio.records import ProductInfo
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_products", "confirm_excess"]
 MIGRATES_FROM = "cobre"
@@ -43,9 +43,7 @@ class FiberMigrationDialog(TramiteDialog):
         *on_input(COLLECTING, "done", conditions="refused_excess", after="refuse"),
         *on_input(COLLECTING, "confirm_excess", conditions="needs_excess_answer", after="ask_excess"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done", "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- products: only cobre ones migrate ---------------------------------------------------

@@ -19,7 +19,7 @@ from bot.nlu.normalise import fold
 from bot.portfolio.records import ProductInfo
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.tramite_h import first_match, mentions, vocabulary
 
 COLLECTING = ["start", "choose_product", "ask_problem", "ask_devices", "ask_speed", "ask_availability"]
@@ -178,9 +178,7 @@ class SupportVisitDialog(TramiteDialog):
         *on_input(COLLECTING, "ask_speed", conditions="needs_speed", after="ask_speed"),
         *on_input(COLLECTING, "ask_availability", conditions="needs_availability", after="ask_availability"),
         *on_input(COLLECTING, "done", after="finish"),
-        {"trigger": "message", "source": "offer_human", "dest": "done", "conditions": "said_yes",
-         "after": "hand_off"},
-        {"trigger": "message", "source": "offer_human", "dest": "done", "after": "back_to_menu_with_text"},
+        *ANSWER_TO_HUMAN_OFFER,
     ]
 
     # --- reading the message ---------------------------------------------------------------
