@@ -383,8 +383,45 @@ class CampaignSend(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     status: Mapped[str] = mapped_column(String(16))  # sent | opted_out
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     answer: Mapped[str] = mapped_column(String(32), default="")  # e.g. paid | promise
     words: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str] = mapped_column(String(32), default="")  # follow-up: paid | still_pending
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    """A campaign staff create, preview and launch from the back-office: fidelización (procedure J,
+    over the portfolio or a chosen list) or técnico preventivo (K, over an uploaded list). Its
+    sends are campaign_sends rows with this campaign_id; its audience is campaign_targets."""
+
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # fidelizacion | preventivo
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="borrador")  # borrador | lanzada | terminada
+    audience: Mapped[str] = mapped_column(String(12), default="lista")  # cartera | lista
+    options: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"ejecutivo_id": 3}
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignTarget(Base):
+    """One client a campaign reaches, with what it offers or checks (for K: the opportunity the
+    analista found, e.g. migrate this ADSL line to fibre) and where it came from (the list's row)."""
+
+    __tablename__ = "campaign_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "client_id", "product_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    opportunity: Mapped[str] = mapped_column(String(24), default="")  # fibra | otro_producto | problema
+    detail: Mapped[str] = mapped_column(Text, default="")
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="pendiente")  # pendiente | enviado | respondido | omitido
+    outcome: Mapped[str] = mapped_column(String(32), default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
