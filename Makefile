@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench bench-webhook bench-email clean
+.PHONY: run test bench bench-webhook bench-email bench-scale bench-mora clean
 
 run: $(VENV)/.installed
 	$(PY) -m bot setup-demo
@@ -25,6 +25,13 @@ bench-webhook: $(VENV)/.installed-dev
 bench-email: $(VENV)/.installed-dev
 	$(PY) bench/email_ingest.py --letters 1000
 	$(PY) bench/email_ingest.py --letters 1000 --postgres
+
+bench-mora: $(VENV)/.installed-dev
+	$(PY) bench/mora_run.py --clients 5000
+	$(PY) bench/mora_run.py --clients 5000 --postgres
+
+bench-scale: $(VENV)/.installed-dev
+	$(PY) bench/scale_load.py --clients 500
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

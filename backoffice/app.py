@@ -27,6 +27,7 @@ def create_backoffice(runtime: Runtime) -> FastAPI:
         routes_case,
         routes_conversation,
         routes_kpis,
+        routes_preventive,
         routes_procedures,
         routes_queue,
         routes_users,
@@ -37,9 +38,12 @@ def create_backoffice(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.signing = security.Signing(security.secret_key(runtime.settings))
     app.add_middleware(security.SecurityHeadersMiddleware)
+    from bot import unavailable
+
+    unavailable.install(app, page="backoffice/unavailable.html")  # database down: 503, not 500
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_queue, routes_case, routes_conversation, routes_kpis, routes_procedures,
-                   routes_visits, routes_users, routes_campaigns):
+                   routes_visits, routes_users, routes_preventive, routes_campaigns):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

@@ -4,8 +4,10 @@
     Oportunidad = cases attended in under 24 h / all cases x 100  (Aceptado from 95 %)
 
 "All cases" are the cases opened in the month (local time, America/La_Paz), whatever their state.
-Attended effectively: resolved (resuelto, concluido, sin factibilidad, no procede), never reopened
-and not failed by the client's quality check (a `quality_failed` event of bot/quality.py).
+Attended effectively: resolved (resuelto, concluido, sin factibilidad, no procede, or cerrado by the
+client's "sí" to the quality check), never reopened and not failed by the client's quality check
+(a `quality_failed` event of bot/quality.py, even if later resolved again: the first attention
+did not work). A check left unanswered keeps the case resuelto: effective until someone reopens it.
 Attended in under 24 h: the first resolution came less than 24 hours after the case was opened.
 Per ejecutivo means the client's ejecutivo(a): the cartera the case belongs to.
 The procedure says "mayor a 98 %"; a month at exactly the threshold is counted as Aceptado.
@@ -27,7 +29,7 @@ from bot.models import Case, CaseEvent, Client, Staff
 EFICACIA_THRESHOLD = Decimal(98)
 OPORTUNIDAD_THRESHOLD = Decimal(95)
 TIMELY = timedelta(hours=24)
-RESOLVED = ("resuelto", "concluido", "sin_factibilidad", "no_procede")
+RESOLVED = ("resuelto", "concluido", "cerrado", "sin_factibilidad", "no_procede")
 RESOLVING_EVENTS = ("resolved", "no_feasibility")
 NOT_EFFECTIVE_EVENTS = ("reopened", "quality_failed")
 

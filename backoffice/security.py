@@ -70,12 +70,21 @@ def secret_key(settings: Settings) -> str:
         return configured
     path = PROJECT_ROOT / "var" / "secret_key"
     if not path.exists():
+        # Several web processes start at once (uvicorn --workers): the key is written whole to a
+        # file of this process, then linked into place, which only one can do; the others read it.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f"secret_key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-        log.warning("SECRET_KEY is not set: generated %s (set SECRET_KEY when running on several machines)",
-                    path)
+        try:
+            os.link(draft, path)
+            log.warning("SECRET_KEY is not set: generated %s (set SECRET_KEY when running on several machines)",
+                        path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return Path(path).read_text().strip()
 
 

@@ -26,8 +26,17 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False,
         runtime.worker.stop()
         runtime.engine.dispose()
 
+    from bot.observability import logs, metrics
+    from bot.observability.middleware import RequestContext
+
+    logs.configure(level=settings.log_level, log_format=settings.log_format)
     app = FastAPI(title="Postventa Empresas", lifespan=lifespan)
     app.state.runtime = runtime
+    from bot import unavailable
+
+    unavailable.install(app)  # database down: 503 + Retry-After, not 500 (README, Operación)
+    app.add_middleware(RequestContext)  # correlation id per request, webhook latency, errors logged
+    metrics.include_routes(app, runtime)  # /metrics when METRICS_ENABLED
     whatsapp.include_routes(app, settings)  # /webhooks/whatsapp... when TWILIO_ACCOUNT_SID is set
 
     @app.get("/healthz")

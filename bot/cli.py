@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -40,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     pur = sub.add_parser("purge-client", help="delete all data of one client (data-protection request)")
     pur.add_argument("nit")
     pur.add_argument("--yes", action="store_true", help="do it (without it, only say what would go)")
+    rep = sub.add_parser("daily-report", help="send (or --print) the daily report of one working day")
+    rep.add_argument("--date", type=date.fromisoformat, help="the day (YYYY-MM-DD); default today")
+    rep.add_argument("--print", dest="print_only", action="store_true", help="print the text, send nothing")
+    ret = sub.add_parser("retention", help="blank old message bodies, delete old document files now")
+    ret.add_argument("--dry-run", action="store_true", help="only count what would go")
     dia = sub.add_parser("dialogs", help="dialog definitions")
     dia.add_argument("--diagram", type=Path, metavar="DIR", help="write one Mermaid file per dialog")
     return parser
@@ -47,10 +51,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=get_settings().log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # transitions logs every callback at INFO: far too chatty for one line per message.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    from bot.observability import logs
+
+    # LOG_FORMAT=json: one JSON object per line with the correlation id (bot/observability/logs.py).
+    logs.configure(level=get_settings().log_level, log_format=get_settings().log_format)
     if argv and argv[0] == "nlu":
         from bot.nlu.cli import run
 
@@ -183,6 +187,47 @@ def cmd_purge_client(args) -> int:
     return 0
 
 
+def cmd_daily_report(args) -> int:
+    from bot.clock import Clock
+    from bot.db import make_engine, make_session_factory, session_scope
+    from bot.reports import daily
+    from bot.texts import long_date, render_cli
+
+    settings = get_settings()
+    clock = Clock()
+    day = args.date or clock.today()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            if args.print_only:
+                print(daily.render(daily.compute(session, day, settings))[1], end="")
+                return 0
+            recipients = daily.recipients(session, settings)
+            for address in recipients:
+                daily.send_report(session, settings, day=day, to=address, now=clock.now())
+    finally:
+        engine.dispose()
+    print(render_cli("daily_report_sent", day=long_date(day), recipients=recipients))
+    return 0
+
+
+def cmd_retention(args) -> int:
+    from bot import retention
+    from bot.clock import Clock
+    from bot.db import make_engine, make_session_factory, session_scope
+    from bot.texts import render_cli
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            report = retention.run(session, settings=settings, now=Clock().now(), dry_run=args.dry_run)
+    finally:
+        engine.dispose()
+    print(render_cli("retention", report=report, settings=settings, dry_run=args.dry_run))
+    return 0
+
+
 COMMANDS = {
     "migrate": cmd_migrate,
     "import-cartera": cmd_import,
@@ -194,4 +239,6 @@ COMMANDS = {
     "create-user": cmd_create_user,
     "export-client": cmd_export_client,
     "purge-client": cmd_purge_client,
+    "daily-report": cmd_daily_report,
+    "retention": cmd_retention,
 }

@@ -10,6 +10,7 @@ applied one after the other even when they reach different processes.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -18,12 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import documents, nlu, outbox, requirements, texts
+from bot import attachments as deferred_files
+from bot import documents, nlu, outbox, ratelimit, requirements, texts
 from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Case, Conversation, Document, Message
+from bot.observability import correlation
 from bot.portfolio.records import DatabaseRecords
 from bot.settings import Settings
 from bot.turn import TurnServices
@@ -40,6 +43,8 @@ MAX_DIALOG_HOPS = 4  # main -> trámite -> main ...; a loop beyond this is a bug
 class AttachmentResult:
     stored: list = field(default_factory=list)  # Document rows
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (filename, reason)
+    unwritten: list = field(default_factory=list)  # Attachments the disk refused: deferred (bot/attachments.py)
+    error: str = ""  # why the disk refused them
 
 
 @dataclass
@@ -63,6 +68,11 @@ class Engine:
         self.dialogs = dialogs()
 
     def handle(self, message: InboundMessage) -> Outcome:
+        # The webhook's (or IMAP fetch's) correlation id, or a new one for callers without one.
+        with correlation.bound(correlation.current()):
+            return self._handle(message)
+
+    def _handle(self, message: InboundMessage) -> Outcome:
         address = normalise_address(message.address)
         message, truncated = self._within_limit(message)
         with session_scope(self.sessions) as session:
@@ -72,6 +82,8 @@ class Engine:
             if inbound is None:
                 log.info("duplicate %s message %s ignored", message.channel, message.external_id)
                 return Outcome(duplicate=True, conversation_id=conversation.id)
+            log.info("inbound %s message %s from %s", message.channel, message.external_id,
+                     mask_address(address))
             conversation.last_inbound_at = now
             conversation.updated_at = now
             outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
@@ -79,8 +91,18 @@ class Engine:
                 # A person holds the conversation: the bot stays silent; staff see the message.
                 outcome.dialog, outcome.state = conversation.dialog, conversation.state
                 return outcome
-            documents = self._store_attachments(session, conversation, message, inbound, now)
-            services = self._run_dialog(session, conversation, message, now, documents)
+            if ratelimit.over_limit(session, inbound, limit=self.settings.inbound_rate_per_minute):
+                # Stored (staff see it) but not read: a flood must not drive the dialog.
+                log.warning("%s message %s from %s over INBOUND_RATE_PER_MINUTE; not answered",
+                            message.channel, message.external_id, mask_address(address))
+                if ratelimit.first_in_window(session, inbound):
+                    outbox.enqueue(session, conversation=conversation, now=now,
+                                   body=texts.render("rate_limited"),
+                                   payload=message.meta.get("reply_payload"))
+                outcome.dialog, outcome.state = conversation.dialog, conversation.state
+                return outcome
+            documents = self._store_attachments(session, conversation, message, inbound, now, defer=True)
+            services = self._run_dialog(session, conversation, message, now, documents, inbound=inbound)
             if truncated:
                 services.replies.insert(0, texts.render("message_truncated",
                                                         limit=self.settings.max_message_chars))
@@ -98,6 +120,9 @@ class Engine:
                                now=now, case_id=case_id, payload=message.meta.get("reply_payload"))
             inbound.case_id = (services.opened_cases[-1].id if services.opened_cases
                                else referenced.id if referenced is not None else None)
+            if documents.unwritten:
+                # After the dialog, so the staff task names the client it identified.
+                deferred_files.defer(session, message=inbound, files=documents.unwritten, error=documents.error, now=now)
             outcome.replies = services.replies
             outcome.case_numbers = [c.number for c in services.opened_cases]
             outcome.dialog, outcome.state = conversation.dialog, conversation.state
@@ -121,6 +146,10 @@ class Engine:
         (`receive_documents` follows), a location, a contact card. Dedupe, the conversation lock and
         `last_inbound_at` (WhatsApp's 24-hour window) work as in `handle`.
         """
+        with correlation.bound(correlation.current()):
+            return self._record(message, reply=reply)
+
+    def _record(self, message: InboundMessage, *, reply: str = "") -> Outcome:
         address = normalise_address(message.address)
         with session_scope(self.sessions) as session:
             conversation = self._lock_conversation(session, message.channel, address)
@@ -138,21 +167,37 @@ class Engine:
             return outcome
 
     def receive_documents(self, *, message_id: int, attachments: Sequence[Attachment] = (),
-                          rejected: Sequence[tuple[str, str]] = (), notices: Sequence[str] = ()) -> Outcome:
+                          rejected: Sequence[tuple[str, str]] = (), notices: Sequence[str] = (),
+                          deferred: bool = False) -> Outcome:
         """Files of a message recorded earlier, handed over when the channel has them (WhatsApp media
         is downloaded by a job). Stored and matched like inline attachments: kept for the trámite
         being collected, or attached to the case waiting for them; replies go to the outbox; one
         transaction, conversation locked. `rejected` are (filename, reason) the channel refused
         itself; `notices` are rendered texts added to the reply. A message whose documents were
-        already stored changes nothing (a job run twice).
+        already stored changes nothing (a job run twice). `deferred`: files the engine could not
+        write when the message came (bot/attachments.py); those already stored are skipped.
         """
+        # The replies carry the id of the message the files came with (set when it arrived).
+        with self.sessions() as session:
+            correlation_id = session.scalar(select(Message.correlation_id).where(Message.id == message_id))
+        with correlation.bound(correlation_id or correlation.current()):
+            return self._receive_documents(message_id=message_id, attachments=attachments, rejected=rejected,
+                                           notices=notices, deferred=deferred)
+
+    def _receive_documents(self, *, message_id: int, attachments: Sequence[Attachment],
+                           rejected: Sequence[tuple[str, str]], notices: Sequence[str],
+                           deferred: bool) -> Outcome:
         with session_scope(self.sessions) as session:
             inbound = session.get(Message, message_id)
             conversation = session.scalars(
                 select(Conversation).where(Conversation.id == inbound.conversation_id).with_for_update()
             ).one()
             outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
-            if session.scalar(select(Document.id).where(Document.message_id == inbound.id).limit(1)):
+            stored = set(session.scalars(select(Document.sha256).where(Document.message_id == inbound.id)))
+            if deferred:
+                attachments = [a for a in attachments
+                               if a.data is None or hashlib.sha256(a.data).hexdigest() not in stored]
+            if (stored and not deferred) or (deferred and not attachments):
                 outcome.duplicate = True
                 return outcome
             now = self.clock.now()
@@ -214,7 +259,8 @@ class Engine:
                     external_id=message.external_id, body=message.body,
                     attachments=[{"filename": a.filename, "content_type": a.content_type, "url": a.url}
                                  for a in message.attachments],
-                    author="client", status="received", error_code="", created_at=now)
+                    author="client", status="received", error_code="", created_at=now,
+                    correlation_id=correlation.current())
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
             .returning(Message.id)
         )
@@ -223,7 +269,10 @@ class Engine:
 
     # --- dialogs -----------------------------------------------------------------------------
     def _store_attachments(self, session: Session, conversation: Conversation, message: InboundMessage,
-                           inbound: Message, now) -> AttachmentResult:
+                           inbound: Message, now, *, defer: bool = False) -> AttachmentResult:
+        """`defer`: a file the disk refuses (full, folder unwritable) is left in `unwritten` for a
+        retry job and the message goes on without it; otherwise the OSError rolls the turn back for
+        the caller (a job) to retry."""
         result = AttachmentResult()
         for attachment in message.attachments:
             if attachment.data is None:
@@ -234,6 +283,13 @@ class Engine:
             except documents.RejectedFile as exc:
                 log.info("attachment %r refused: %s", attachment.filename, exc.reason)
                 result.rejected.append((attachment.filename, exc.reason))
+                continue
+            except OSError as exc:
+                if not defer:
+                    raise
+                log.error("could not store attachment of message %s: %s", inbound.id, exc)
+                result.unwritten.append(attachment)
+                result.error = f"{type(exc).__name__}: {exc}"
                 continue
             document = documents.record(session, stored, filename=attachment.filename, now=now,
                                         message_id=inbound.id)
@@ -287,7 +343,7 @@ class Engine:
             nlu.analyze(message.body, today=self.clock.today()).tramite is None
 
     def _run_dialog(self, session: Session, conversation: Conversation, message: InboundMessage, now,
-                    documents: AttachmentResult) -> TurnServices:
+                    documents: AttachmentResult, *, inbound: Message | None = None) -> TurnServices:
         records = self.records_factory(session)
         services = TurnServices(session=session, conversation=conversation, records=records,
                                 settings=self.settings, now=now)
@@ -328,6 +384,8 @@ class Engine:
             savepoint.rollback()
             log.exception("dialog %s/%s failed on message %s", conversation.dialog, conversation.state,
                           message.external_id)
+            if inbound is not None:
+                inbound.error_code = "dialog_error"  # counted by /metrics (postventa_dialog_errors)
             services.replies = []
             services.opened_cases = []
             services.say("internal_error")

@@ -151,6 +151,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
@@ -164,6 +165,10 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16), default="")  # outbound delivery status
     error_code: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The id of the webhook/IMAP fetch that produced it (an inbound message and its replies share
+    # it), so one id follows a message through web, worker and provider logs.
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # body blanked (retention)
 
 
 class Case(Base):
@@ -211,6 +216,7 @@ class Document(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # file deleted (retention)
 
 
 class Outbox(Base):

@@ -17,9 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.addresses import mask_address
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import CaseEvent, Conversation, Message, Outbox
+from bot.observability import correlation
 from channels.base import OutboundMessage, PermanentSendError, TransientSendError
 from channels.registry import ChannelRegistry
 
@@ -51,6 +53,8 @@ def enqueue(
         author=author,
         status="pending",
         created_at=now,
+        # The id of the webhook/letter/request that caused this reply; delivery logs it again.
+        correlation_id=correlation.current(),
     )
     session.add(message)
     session.flush()
@@ -100,7 +104,7 @@ class OutboxDeliverer:
         now = self.clock.now()
         with session_scope(self.sessions) as session:
             query = (
-                select(Outbox, Message.body)
+                select(Outbox, Message.body, Message.correlation_id)
                 .join(Message, Message.id == Outbox.message_id)
                 .where(
                     Outbox.status == "pending",
@@ -114,12 +118,11 @@ class OutboxDeliverer:
             if conversation_id is not None:
                 query = query.where(Message.conversation_id == conversation_id)
             claimed = []
-            for row, body in session.execute(query):
+            for row, body, correlation_id in session.execute(query):
                 row.next_attempt_at = now + LEASE
                 row.attempts += 1
-                claimed.append(
-                    OutboundMessage(row.message_id, row.channel, row.address, body, dict(row.payload))
-                )
+                claimed.append(OutboundMessage(row.message_id, row.channel, row.address, body, dict(row.payload),
+                                               correlation_id=correlation_id))
             return claimed
 
     def deliver_due(self, *, conversation_id: int | None = None) -> DeliveryReport:
@@ -129,7 +132,8 @@ class OutboxDeliverer:
             if not batch:
                 return report
             for outbound in batch:
-                self._deliver_one(outbound, report)
+                with correlation.bound(outbound.correlation_id):  # the id of the message that caused it
+                    self._deliver_one(outbound, report)
             if len(batch) < self.batch_size:
                 return report
 
@@ -158,6 +162,8 @@ class OutboxDeliverer:
                     message.status = result.status
                 if result.external_id:
                     message.external_id = result.external_id
+                log.info("delivered message %s by %s to %s", outbound.message_id, outbound.channel,
+                         mask_address(outbound.address))
                 report.sent += 1
             elif isinstance(error, PermanentSendError) or row.attempts >= self.max_attempts:
                 row.status = "failed"

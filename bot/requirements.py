@@ -100,4 +100,4 @@ def complete(session: Session, case: Case, *, now: datetime, actor: str = "bot")
     if next_role != "ejecutivo":
         case.assignee_id = None
     cases.add_event(session, case=case, now=now, actor=actor, kind="derived",
-                    detail={"from": previous, "to": next_role, "reason": "requisitos completos"})
+                    detail={"from": previous, "to": next_role, "cause": "requirements_complete"})

@@ -46,13 +46,27 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
     # Durable timers: quality checks now; campaigns and reports register their handlers here too.
     from bot import quality
-    from bot.campaigns import mora
+    from bot.campaigns import launcher, mora
     from bot.scheduler import Scheduler
 
-    scheduler = Scheduler(sessions, clock=clock, handlers={**quality.HANDLERS, **mora.HANDLERS},
+    scheduler = Scheduler(sessions, clock=clock,
+                          handlers={**quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS},
                           runtime=settings)
     if settings.mora_run_day:
         worker.tasks.append(mora.Bootstrap(sessions, settings=settings, clock=clock))
+    from bot.campaigns import timeout
+    from bot.reports import daily
+
+    scheduler.handlers.update({**timeout.HANDLERS, **daily.HANDLERS})
+    if settings.daily_report_time:
+        worker.tasks.append(daily.Bootstrap(sessions, settings=settings, clock=clock))
+    from bot import attachments, retention
+
+    scheduler.handlers.update(retention.HANDLERS)  # daily blanking/deletion (RETENTION_DAYS_*)
+    if retention.enabled(settings):
+        worker.tasks.append(retention.Bootstrap(sessions, settings=settings, clock=clock))
+    # Attachments the disk refused when their message came (disk full, folder unwritable).
+    worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
     worker.tasks.append(scheduler.run_due)
     # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
     whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Job
+from bot.observability import correlation
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ class Scheduler:
         while True:
             claimed = self._claim()
             for job_id in claimed:
-                self._run_one(job_id, report)
+                with correlation.bound(f"job-{job_id}"):  # on the messages it sends, logged at delivery
+                    self._run_one(job_id, report)
             if len(claimed) < self.batch_size:
                 return report
 

@@ -35,6 +35,24 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = 10 * 1024 * 1024
     # A client's text beyond this is not read (nor stored): the client is told, the event logged.
     max_message_chars: int = 4000
+    # Inbound messages one sender may have run through the dialog in any 60 seconds (sliding
+    # window, counted in the database so every process agrees). Beyond it messages are stored for
+    # staff but not answered, except one polite "please slow down" per minute. 0: no limit.
+    inbound_rate_per_minute: int = 20
+
+    # Observability (bot/observability): log lines as "json" (one object per line, with the
+    # correlation id) or "text"; /metrics (Prometheus) only when METRICS_ENABLED, and then only
+    # with "Authorization: Bearer METRICS_TOKEN" when a token is set.
+    log_format: str = "text"
+    metrics_enabled: bool = False
+    metrics_token: SecretStr = SecretStr("")
+
+    # Retention (bot/retention.py, a daily job at RETENTION_RUN_TIME local time): message bodies
+    # and document files older than these days are blanked/deleted (rows kept, marked); cases
+    # still open keep theirs. 0: keep forever.
+    retention_days_messages: int = 0
+    retention_days_documents: int = 0
+    retention_run_time: str = "03:30"
 
     # Dialog behaviour
     identification_max_attempts: int = 3
@@ -57,6 +75,7 @@ class Settings(BaseSettings):
     twilio_template_case_update: str = ""
     twilio_template_payment_reminder: str = ""
     twilio_template_quality_check: str = ""
+    twilio_template_loyalty_check: str = ""  # fidelización campaign (bot/campaigns/loyalty.py)
     # Secret of a Twilio Webhooks Rule SharedKey; such webhooks are signed with HMAC-SHA256.
     twilio_webhook_shared_key: SecretStr = SecretStr("")
     # Downloads of one inbound media message before the client is told it could not be read.
@@ -104,6 +123,18 @@ class Settings(BaseSettings):
     mora_run_day: int = 0
     mora_run_time: str = "09:00"
     mora_followup_days: int = 7
+    # A campaign question (mora, fidelización, preventivo) left unanswered this many days frees the
+    # conversation (back to the menu) and marks the send "sin_respuesta".
+    campaign_answer_days: int = 7
+    # Largest técnico preventivo list (CSV or XLSX) the back-office accepts, in bytes: a cartera of
+    # thousands of rows is well under 1 MB; anything bigger is refused before it is parsed.
+    preventive_list_max_bytes: int = 2 * 1024 * 1024
+    # Daily report (procedure J.10/K.10): local time "HH:MM" of the end-of-day email to the
+    # responsables and DAILY_REPORT_TO (comma-separated, e.g. the jefe de división); "" turns it off.
+    # Weekends and Bolivian public holidays (national + HOLIDAYS_SUBDIVISION, C = Cochabamba) are skipped.
+    daily_report_time: str = ""
+    daily_report_to: str = ""
+    holidays_subdivision: str = "C"
 
     @field_validator("database_url")
     @classmethod

@@ -34,6 +34,7 @@ class OutboundMessage:
     address: str
     body: str
     payload: dict = field(default_factory=dict)
+    correlation_id: str | None = None  # of the inbound message that caused it: logged at delivery
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from functools import lru_cache
 
 from dialogs.base import Dialog
 from dialogs.intake import IntakeDialog
+from dialogs.loyalty import LoyaltyDialog
 from dialogs.main import MainDialog
 from dialogs.mora import MoraDialog
+from dialogs.preventive import PreventiveDamageDialog, PreventiveDialog, PreventiveFiberDialog
 from dialogs.quality import QualityDialog
 
 
@@ -30,7 +32,9 @@ def discover() -> list[type[Dialog]]:
     return found
 
 
-DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, QualityDialog, MoraDialog, *discover()]
+DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, QualityDialog, MoraDialog, LoyaltyDialog,
+                                     PreventiveDialog, PreventiveFiberDialog, PreventiveDamageDialog,
+                                     *discover()]
 
 
 @lru_cache

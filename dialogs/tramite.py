@@ -112,13 +112,11 @@ class TramiteDialog(Dialog):
 
             chosen = products_named_by_type(self, turn)
             if chosen:
-                self.decide(turn, "product_by_type", "único producto del tipo nombrado por el cliente",
-                            contracts=chosen)
+                self.decide(turn, "product_by_type", contracts=chosen)
         if (not chosen and len(candidates) == 1 and not turn.scratch.get("not_found")
                 and not turn.scratch.get("wrong_type")):
             chosen = list(candidates)
-            self.decide(turn, "product_auto", "único producto del cliente para este trámite",
-                        contract=chosen[0])
+            self.decide(turn, "product_auto", contract=chosen[0])
         if chosen:
             chosen = list(dict.fromkeys(chosen))
             turn.data["products"] = chosen if self.multi_product else chosen[:1]
@@ -161,7 +159,7 @@ class TramiteDialog(Dialog):
 
     def explain_no_products(self, event) -> None:
         turn: Turn = event.model
-        self.decide(turn, "no_products", "el cliente no tiene productos para este trámite")
+        self.decide(turn, "no_products")
         turn.services.say("no_products", tramite=self.tramite)
         self.back_to_menu(event)
 
@@ -186,13 +184,15 @@ class TramiteDialog(Dialog):
     def tramite(self):
         return tramites()[self.code]
 
-    def decide(self, turn: Turn, rule: str, reason: str, **detail) -> None:
-        """Every decision the rules make goes to the case's event log with its reason.
+    def decide(self, turn: Turn, rule: str, **detail) -> None:
+        """Every decision the rules make goes to the case's event log: the rule code and the facts
+        it used (numbers, dates, names). Staff read the reason rendered from the rule's macro in
+        templates/backoffice/_decisions.html, so the wording can change without touching data.
 
         Kept in the dialog's persisted data, so a decision taken on an earlier message (the product
         picked on the first one) still reaches the case opened on a later one; a decision re-derived
         on a later message is logged once."""
-        decision = {"rule": rule, "reason": reason, **detail}
+        decision = {"rule": rule, **detail}
         decisions = turn.data.setdefault("decisions", [])
         if decision not in decisions:
             decisions.append(decision)

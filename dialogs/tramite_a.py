@@ -49,12 +49,10 @@ def decide_requirements(dialog, turn: Turn, codes: list[str], next_role: str) ->
     if not codes:
         return
     if received >= len(documents) and len(documents) == len(checklist):
-        dialog.decide(turn, "requirements_complete",
-                      f"requisitos presentados con la solicitud: deriva a {next_role}", codes=codes)
+        dialog.decide(turn, "requirements_complete", codes=codes, next_role=next_role)
     else:
-        dialog.decide(turn, "requirements_missing",
-                      "faltan requisitos: el caso espera con el ejecutivo(a)", codes=codes,
-                      received=received, role_when_complete=next_role)
+        dialog.decide(turn, "requirements_missing", codes=codes, received=received,
+                      role_when_complete=next_role)
 
 
 class RememberedDecisions:
@@ -62,8 +60,8 @@ class RememberedDecisions:
     belong in the case's log too: keep them in the persisted dialog data until the case opens.
     (TramiteDialog.decide keeps them in the per-message scratch only.)"""
 
-    def decide(self, turn: Turn, rule: str, reason: str, **detail) -> None:
-        turn.data.setdefault("decisions", []).append({"rule": rule, "reason": reason, **detail})
+    def decide(self, turn: Turn, rule: str, **detail) -> None:
+        turn.data.setdefault("decisions", []).append({"rule": rule, **detail})
 
     def open_case(self, turn: Turn, **kwargs):
         turn.scratch["decisions"] = [*turn.data.pop("decisions", []),
@@ -170,10 +168,8 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
         costs = []
         for service in services:
             fee = amount(tariff[service["code"]][service["action"]])
-            verb = "habilitar" if service["action"] == "enable" else "deshabilitar"
-            self.decide(turn, "supplementary_tariff",
-                        f"{verb} {service['name']}: Bs {fee} por línea, a la recurrente",
-                        service=service["code"], action=service["action"], lines=lines,
+            self.decide(turn, "supplementary_tariff", service=service["code"],
+                        service_name=service["name"], action=service["action"], lines=lines,
                         amount=str(fee))
             if fee > 0:
                 costs.extend({"code": "supplementary", "amount": fee, "charge": "recurrente",

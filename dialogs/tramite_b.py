@@ -138,8 +138,7 @@ class PlanChangeDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         if len(named) == 1:
             turn.data["products"] = named
             turn.data.pop("listed", None)
-            self.decide(turn, "product_by_type", "el mensaje nombra el único producto de ese tipo",
-                        contract=named[0])
+            self.decide(turn, "product_by_type", contract=named[0])
             return {"products"}
         return set()
 
@@ -189,8 +188,7 @@ class PlanChangeDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         """Nothing in the catalogue to move to: recorded for staff, the client is told."""
         turn: Turn = event.model
         product = self.products(turn)[0]
-        self.decide(turn, "no_other_plan", "el catálogo no tiene otro plan para este producto "
-                    "(tipo y tecnología)", contract=product.contract,
+        self.decide(turn, "no_other_plan", contract=product.contract,
                     product_type=product.product_type, technology=product.technology)
         case, _ = self.open_case(
             turn, role="ejecutivo", status="no_procede",
@@ -223,10 +221,8 @@ class PlanChangeDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         difference = abs(new_fee - current_fee)
         higher = new_fee > current_fee
         self.decide(turn, "plan_higher" if higher else "plan_lower",
-                    f"plan de {'mayor' if higher else 'menor'} costo mensual: "
-                    f"Bs {current_fee} -> Bs {new_fee} ({'+' if higher else '-'}Bs {difference})",
                     contract=product.contract, plan=plan["code"], current_fee=str(current_fee),
-                    new_fee=str(new_fee))
+                    new_fee=str(new_fee), difference=str(difference))
         codes = requirements.for_tramite(self.code)
         decide_requirements(self, turn, codes, "gestor_comercial")
         details = {"product": product, "plan": plan, "current_fee": current_fee,

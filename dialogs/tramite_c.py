@@ -161,8 +161,7 @@ class RelocationDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         chosen = list(dict.fromkeys([*turn.data.get("products", []), *named]))
         turn.data["products"] = chosen
         turn.data.pop("listed", None)
-        self.decide(turn, "products_named", "el mensaje nombra los productos a trasladar",
-                    contracts=chosen)
+        self.decide(turn, "products_named", contracts=chosen)
         return {"products"}
 
     def extract(self, turn: Turn) -> set[str]:
@@ -237,8 +236,7 @@ class RelocationDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         address = turn.data["address"]
         if not address.get("city"):
             address["city"] = self.default_city(turn)
-            self.decide(turn, "city_default", "ciudad no indicada: la de la dirección actual",
-                        city=address["city"])
+            self.decide(turn, "city_default", city=address["city"])
         tariff = load_rules("tariffs.yaml")["relocation"]
         fee, installation = amount(tariff["same_technology"]), amount(tariff["new_installation"])
         products = self.products(turn)
@@ -247,14 +245,9 @@ class RelocationDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         conditional = [{"code": "new_installation", "amount": installation, "charge": "recurrente",
                         "contract": p.contract, "product": texts.product_label(p),
                         "condition": "cambio_de_tecnologia"} for p in products]
-        self.decide(turn, "relocation_tariff",
-                    f"traslado Bs {fee} por producto a la recurrente; con cambio de tecnología, "
-                    f"nueva instalación Bs {installation} (informado, no cobrado)",
-                    contracts=[p.contract for p in products], amount=str(fee),
-                    new_installation=str(installation))
-        self.decide(turn, "technical_feasibility", "factibilidad técnica a verificar por el "
-                    "Gestor(a) Comercial (C.2); luego Gestor(a) Técnico y Ejecutivo(a)",
-                    next_roles=NEXT_ROLES)
+        self.decide(turn, "relocation_tariff", contracts=[p.contract for p in products],
+                    amount=str(fee), new_installation=str(installation))
+        self.decide(turn, "technical_feasibility", next_roles=NEXT_ROLES)
         codes = requirements.for_tramite(self.code)
         decide_requirements(self, turn, codes, "gestor_comercial")
         line = address_line(address)

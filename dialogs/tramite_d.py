@@ -8,7 +8,7 @@ Reconexión of a suspended product: the bot says how each service comes back (D.
 pending invoices (D.8.2) and the Gestor(a) Comercial enters the new reconnection date (D.5).
 Limits and words live in rules/suspension.yaml and rules/vocabulary_def.yaml.
 
-The vocabulary helpers at the top are shared with tramite_e and tramite_f.
+The vocabulary helpers shared with tramite_e and tramite_f live in dialogs/vocabulary_def.py.
 """
 from __future__ import annotations
 
@@ -18,98 +18,20 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from rapidfuzz import fuzz
-
 from bot import nlu, requirements, texts
 from bot.nlu.normalise import fold
 from bot.nlu.rules import rules as nlu_rules
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
-
-ALL_PRODUCT_TYPES = ("telefonia_fija", "internet", "tv_cable", "hspa", "duo_pack", "multipack",
-                     "boliviatel")
-FUZZY_WORD_MIN_LEN = 6  # shorter words must match exactly: one typo in "luz" is another word
-FUZZY_WORD_CUTOFF = 86
+from dialogs.vocabulary_def import (  # noqa: F401 - first and find stay importable from here
+    ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first, message, vocabulary)
 
 
-# --- vocabulary helpers (D, E, F) ------------------------------------------------------------
-@lru_cache
-def vocabulary() -> dict:
-    return load_rules("vocabulary_def.yaml")
-
-
+# --- D-only helpers ----------------------------------------------------------------------------
 @lru_cache
 def suspension_rules() -> dict:
     return load_rules("suspension.yaml")
-
-
-def _word_matches(word: str, pattern: str) -> bool:
-    if pattern.endswith("*"):
-        return word.startswith(pattern[:-1])
-    if word == pattern:
-        return True
-    return (len(pattern) >= FUZZY_WORD_MIN_LEN and len(word) >= FUZZY_WORD_MIN_LEN
-            and fuzz.ratio(word, pattern) >= FUZZY_WORD_CUTOFF)
-
-
-@lru_cache(maxsize=4096)
-def _pattern(phrase: str) -> tuple[str, ...]:
-    """A phrase as normalised words; a trailing "*" (prefix match) survives normalisation."""
-    words: list[str] = []
-    for raw in str(phrase).split():
-        normalised = nlu.normalise(raw.rstrip("*")).split()
-        if raw.endswith("*") and normalised:
-            normalised[-1] += "*"
-        words.extend(normalised)
-    return tuple(words)
-
-
-def find(text: str, groups: dict) -> list:
-    """Keys of `groups` ({key: [phrases]}) whose phrases occur in `text`, in the order of
-    `groups`. Where two hits overlap only the longer one counts ("levantar la suspension"
-    hides "suspension"), so one data file can hold both."""
-    words = nlu.normalise(text).split()
-    hits = []  # (length, start, end, key)
-    for key, phrases in groups.items():
-        for phrase in phrases:
-            pattern = _pattern(phrase)
-            n = len(pattern)
-            for i in range(len(words) - n + 1):
-                if all(_word_matches(words[i + k], pattern[k]) for k in range(n)):
-                    hits.append((n, i, i + n, key))
-    hits.sort(key=lambda h: -h[0])
-    kept: list[tuple] = []
-    for hit in hits:
-        if not any(hit[1] < other[2] and other[1] < hit[2] for other in kept):
-            kept.append(hit)
-    found = {h[3] for h in kept}
-    return [key for key in groups if key in found]
-
-
-def first(text: str, groups: dict):
-    keys = find(text, groups)
-    return keys[0] if keys else None
-
-
-def confirm(text: str) -> bool | None:
-    """Yes/no of a confirmation, looser than nlu.yes_no: 'sí, es correcta', 'no estoy conforme'."""
-    answer = nlu.yes_no(text)
-    if answer is not None:
-        return answer
-    words = vocabulary()["confirm"]
-    keys = find(text, {"unsure": words["unsure"], "no": words["no"], "yes": words["yes"]})
-    if "unsure" in keys or not keys:
-        return None
-    return "no" not in keys
-
-
-def message(source, dest: str, after: str, conditions=None) -> dict:
-    """A transition for the answer to a question (event `message`)."""
-    transition = {"trigger": "message", "source": source, "dest": dest, "after": after}
-    if conditions:
-        transition["conditions"] = conditions
-    return transition
 
 
 def add_months(day: date, months: int) -> date:
@@ -154,21 +76,6 @@ def payment_view(turn: Turn) -> dict:
         "channels": load_rules("payment_channels.yaml")[client.tipo],
         "today": turn.today,
     }
-
-
-def debts_reason(view: dict, outcome: str) -> str:
-    count, total = len(view["invoices"]), view["invoices_total"]
-    return f"{count} factura(s) pendiente(s) por Bs {total}: {outcome}"
-
-
-class LooseConfirmMixin:
-    """Confirmations read with `confirm()`; used by D, E and F."""
-
-    def said_yes(self, event) -> bool:
-        return confirm(event.model.text) is True
-
-    def said_no(self, event) -> bool:
-        return confirm(event.model.text) is False
 
 
 # --- the dialog ------------------------------------------------------------------------------
@@ -351,8 +258,7 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
 
     def explain_no_products(self, event) -> None:
         turn: Turn = event.model
-        self.decide(turn, "no_products", "el cliente no tiene productos para este trámite",
-                    action=turn.data.get("action"))
+        self.decide(turn, "no_products", action=turn.data.get("action"))
         turn.services.say("D_no_products", action=turn.data.get("action"))
         self.back_to_menu(event)
 
@@ -379,27 +285,23 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
     def refuse_pending_invoices(self, event) -> None:
         turn: Turn = event.model
         view = payment_view(turn)
-        self.decide(turn, "accounts_not_up_to_date",
-                    debts_reason(view, "cuentas no al día, no procede la suspensión"),
-                    invoices=invoice_rows(view["invoices"]), client_type=turn.services.client.tipo)
+        self.decide(turn, "accounts_not_up_to_date", invoices=invoice_rows(view["invoices"]),
+                    invoices_total=str(view["invoices_total"]),
+                    client_type=turn.services.client.tipo)
         self._refuse(turn, "D_refused_invoices", self._request(turn), **view)
 
     def refuse_second_suspension(self, event) -> None:
         turn: Turn = event.model
         previous = self._same_year_suspensions(turn)
         year = date.fromisoformat(turn.data["starts_on"]).year
-        self.decide(turn, "once_per_year",
-                    f"el contrato ya tuvo una suspensión en {year}: solo una por año calendario",
-                    contract=turn.data["products"][0], year=year,
+        self.decide(turn, "once_per_year", contract=turn.data["products"][0], year=year,
                     previous=[{"starts_on": s.starts_on.isoformat(),
                                "ends_on": s.ends_on.isoformat()} for s in previous])
         self._refuse(turn, "D_refused_second", self._request(turn), previous=previous[0],
                      year=year, next_start=date(year + 1, 1, 1))
 
     def _decide_max(self, turn: Turn, accepted: bool) -> None:
-        max_months = suspension_rules()["max_months"]
-        outcome = "aceptó suspender por el máximo" if accepted else "rechazó el máximo ofrecido"
-        self.decide(turn, "max_months", f"pidió más de {max_months} meses; {outcome}",
+        self.decide(turn, "max_months", max_months=suspension_rules()["max_months"],
                     requested_end=turn.data["ends_on"], max_end=self._max_end(turn).isoformat(),
                     accepted=accepted)
 
@@ -422,12 +324,10 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
         fee = Decimal(str(tariff)).quantize(Decimal("0.01"))
         costs = ([{"code": "temporary_suspension", "amount": fee, "charge": "recurrente",
                    "contract": product.contract}] if fee > 0 else [])
-        self.decide(turn, "accounts_up_to_date", "sin facturas pendientes: cuentas al día")
-        self.decide(turn, "first_suspension_of_year",
-                    f"primera suspensión del contrato en {turn.data['starts_on'][:4]}",
-                    contract=product.contract)
-        self.decide(turn, "within_max_months",
-                    f"periodo dentro del máximo de {suspension_rules()['max_months']} meses",
+        self.decide(turn, "accounts_up_to_date")
+        self.decide(turn, "first_suspension_of_year", contract=product.contract,
+                    year=int(turn.data["starts_on"][:4]))
+        self.decide(turn, "within_max_months", max_months=suspension_rules()["max_months"],
                     starts_on=turn.data["starts_on"], ends_on=turn.data["ends_on"])
         request = self._request(turn)
         case, pending = self.open_case(
@@ -452,15 +352,13 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
         running = [s for s in turn.services.records.suspensions(product.contract)
                    if s.ends_on >= turn.today]
         view = payment_view(turn)
-        self.decide(turn, "reconnection",
-                    "reconexión de producto suspendido, sin costo: el Gestor(a) Comercial digita "
-                    "el cambio de fecha de reconexión", contract=product.contract,
+        self.decide(turn, "reconnection", contract=product.contract,
                     technology=product.technology, reconnect_on=reconnect_on,
                     services={s["component"]: s["hours"] for s in services})
         if view["invoices"]:
             self.decide(turn, "pending_invoices_to_collect",
-                        debts_reason(view, "gestionar la cobranza"),
-                        invoices=invoice_rows(view["invoices"]))
+                        invoices=invoice_rows(view["invoices"]),
+                        invoices_total=str(view["invoices_total"]))
         request = self._request(
             turn, services=services, reconnect_on=reconnect_on,
             suspended_until=running[0].ends_on.isoformat() if running else None, **view)

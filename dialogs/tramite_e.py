@@ -23,8 +23,8 @@ from bot.models import WorkOrder
 from bot.nlu.rules import rules as nlu_rules
 from dialogs.base import Turn
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.tramite_d import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first, message,
-                               vocabulary)
+from dialogs.vocabulary_def import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first,
+                                    message, vocabulary)
 
 COLLECTING = ["start", "choose_product", "ask_component", "ask_problem", "ask_diagnosis",
               "confirm_address", "ask_address", "ask_phone"]
@@ -361,10 +361,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def follow_open_order(self, event) -> None:
         turn: Turn = event.model
         order = self._open_order(turn)
-        self.decide(turn, "open_order_exists",
-                    f"orden {order.number} en estado {order.status}: no se registra otra; el "
-                    "Gestor(a) Técnico coordina con el técnico la atención en el día",
-                    work_order=order.number, status=order.status)
+        self.decide(turn, "open_order_exists", work_order=order.number, status=order.status)
         report = self._report(turn, "open_order", order=order)
         case, pending = self._open(turn, "gestor_tecnico", report, work_order=order.number,
                                    action="coordinar_visita_hoy")
@@ -373,10 +370,8 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def register_again(self, event) -> None:
         turn: Turn = event.model
         previous = self._orders(turn)[0]
-        self.decide(turn, "closed_without_solution",
-                    f"última orden {previous.number} cerrada sin solución: nuevo daño con la misma "
-                    "causal, priorizar con el Centro de Operaciones",
-                    previous_order=previous.number, cause=previous.cause)
+        self.decide(turn, "closed_without_solution", previous_order=previous.number,
+                    cause=previous.cause)
         case, pending = self._open(turn, "gestor_tecnico",
                                    self._report(turn, "reopened", previous=previous),
                                    previous_order=previous.number, priority=True,
@@ -389,17 +384,12 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         turn: Turn = event.model
         if turn.data["component"] == "internet":
             role = "analista_tecnico"
-            self.decide(turn, "internet_to_analista",
-                        "daño de internet con diagnóstico rápido: lo revisa el Analista Técnico",
-                        diagnosis=turn.data.get("diagnosis"))
+            self.decide(turn, "internet_to_analista", diagnosis=turn.data.get("diagnosis"))
         else:
             role = "gestor_tecnico"
-            self.decide(turn, "line_tv_to_gestor_tecnico",
-                        "daño de línea o TV: lo gestiona el Gestor(a) Técnico",
-                        component=turn.data["component"])
+            self.decide(turn, "line_tv_to_gestor_tecnico", component=turn.data["component"])
         if turn.data.get("address_confirmed") is False:
-            self.decide(turn, "address_differs", "el cliente indicó otra dirección que la de "
-                        "cartera", address=turn.data.get("address"))
+            self.decide(turn, "address_differs", address=turn.data.get("address"))
         case, pending = self._open(turn, role, self._report(turn, "new"))
         label = vocabulary()["problem_labels"].get(turn.data.get("problem") or "otro", "")
         words = " / ".join(turn.data.get("problem_words", []))

@@ -16,8 +16,8 @@ from bot import nlu, texts
 from bot.models import BillingClaim
 from dialogs.base import Turn
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.tramite_d import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, first, message,
-                               vocabulary)
+from dialogs.vocabulary_def import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, first,
+                                    message, vocabulary)
 
 COLLECTING = ["start", "choose_product", "ask_period", "ask_reason"]
 MAX_KEPT_TEXTS = 8
@@ -167,9 +167,7 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
         turn: Turn = event.model
         claim = self._claim(turn, "assigned_status")
         unit = vocabulary()["claims"]["unit"]
-        self.decide(turn, "urgent_follow_up",
-                    f"reclamo {claim.number} asignado: gestión urgente con {unit}; se llamará "
-                    "al cliente", claim=claim.number, period=claim.period)
+        self.decide(turn, "urgent_follow_up", claim=claim.number, period=claim.period, unit=unit)
         view = self._claim_view(turn, "follow_up", number=claim.number)
         case, pending = self._open(turn, view, claim=claim.number, action="seguimiento_urgente")
         self._finish(turn, case, pending, view)
@@ -177,9 +175,8 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
     def close_agreed(self, event) -> None:
         turn: Turn = event.model
         claim = self._claim(turn, "attended_status")
-        self.decide(turn, "claim_resolution_accepted",
-                    f"reclamo {claim.number} atendido; el cliente está conforme con la resolución",
-                    claim=claim.number, client_words=turn.text.strip())
+        self.decide(turn, "claim_resolution_accepted", claim=claim.number,
+                    client_words=turn.text.strip())
         view = self._claim_view(turn, "accepted", number=claim.number, resolution=claim.resolution)
         case, _ = self._open(turn, view, status="concluido", claim=claim.number, agreed=True)
         turn.services.say("F_closed", case=case, claim=view)
@@ -190,10 +187,7 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
         claim = self._claim(turn, "attended_status")
         unit = vocabulary()["claims"]["unit"]
         words = turn.text.strip()
-        self.decide(turn, "escalate_utar",
-                    f"cliente no conforme con la resolución del reclamo {claim.number}: gestión de "
-                    f"la inconformidad con {unit} (correo con copia a Encargado(a) Equipo Empresas "
-                    "y Jefe Div.)", claim=claim.number, client_words=words)
+        self.decide(turn, "escalate_utar", claim=claim.number, client_words=words, unit=unit)
         view = self._claim_view(turn, "escalated", number=claim.number, words=words)
         case, pending = self._open(turn, view, claim=claim.number, agreed=False,
                                    disagreement=words)
@@ -202,11 +196,9 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
     def register_claim(self, event) -> None:
         turn: Turn = event.model
         settings = vocabulary()["claims"]
-        self.decide(turn, "derive_utar",
-                    f"sin reclamo previo del periodo: se registra y deriva a {settings['unit']} "
-                    f"(procedimiento {settings['procedure']}); el ejecutivo devuelve la llamada "
-                    "con la resolución", period=turn.data["period"],
-                    claim_reason=turn.data.get("reason"))
+        self.decide(turn, "derive_utar", period=turn.data["period"],
+                    claim_reason=turn.data.get("reason"), unit=settings["unit"],
+                    procedure=settings["procedure"])
         view = self._claim_view(turn, "new")
         case, pending = self._open(turn, view, derived_to=settings["unit"],
                                    procedure=settings["procedure"])

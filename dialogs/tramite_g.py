@@ -68,8 +68,7 @@ class CallDetailDialog(TramiteDialog):
             previous = [m for m in months if m < current]
             lines.append({"number": product.number, "boliviatel": boliviatel})
             if boliviatel:
-                self.decide(turn, "boliviatel_free", "detalle de línea Boliviatel: sin costo ni carta",
-                            line=product.number)
+                self.decide(turn, "boliviatel_free", line=product.number)
                 continue
             comteco = True
             for month in previous:
@@ -77,11 +76,10 @@ class CallDetailDialog(TramiteDialog):
                               "period": month, "line": product.number})
             if previous:
                 needs_letter = True
-                self.decide(turn, "previous_months_cost",
-                            f"{len(previous)} mes(es) anterior(es) x Bs {per_month} en línea Comteco; requiere carta",
-                            line=product.number, months=previous)
+                self.decide(turn, "previous_months_cost", line=product.number, months=previous,
+                            per_month=str(per_month))
             if current in months:
-                self.decide(turn, "current_month_free", "el mes en curso no tiene costo", line=product.number)
+                self.decide(turn, "current_month_free", line=product.number)
         role = "gestor_comercial" if comteco else "ejecutivo"
         case, pending = self.open_case(
             turn, role="ejecutivo", role_when_complete=role,

@@ -289,19 +289,17 @@ class RemovalDialog(TramiteDialog):
         orders = self.damage_orders(turn)
         for product in self.products(turn):
             claims = records.claims(product.contract)
-            self.decide(turn, "history", f"{len(orders[product.contract])} daño(s) en los últimos meses, "
-                        f"{len(claims)} reclamo(s) de facturación", contract=product.contract,
+            self.decide(turn, "history", contract=product.contract,
                         work_orders=orders[product.contract], claims=[c.number for c in claims])
             charge = penalty(product, turn.today)
             ends_on = add_months(product.installed_on, product.min_permanence_months).isoformat()
             if charge:
-                self.decide(turn, "inside_permanence",
-                            f"permanencia mínima hasta {ends_on}: penalidad de {charge['months']} mes(es) "
-                            f"x Bs {product.monthly_fee}", contract=product.contract,
-                            amount=str(charge["amount"]), months=charge["months"])
+                self.decide(turn, "inside_permanence", contract=product.contract, ends_on=ends_on,
+                            monthly_fee=str(product.monthly_fee), amount=str(charge["amount"]),
+                            months=charge["months"])
             else:
-                self.decide(turn, "permanence_fulfilled", f"permanencia mínima cumplida ({ends_on})",
-                            contract=product.contract)
+                self.decide(turn, "permanence_fulfilled", contract=product.contract,
+                            ends_on=ends_on)
 
     def _context(self, turn: Turn) -> dict:
         return {"products": self.products(turn), "reason_text": turn.data["reason_text"],
@@ -315,8 +313,7 @@ class RemovalDialog(TramiteDialog):
         turn: Turn = event.model
         self.record_history(turn)
         penalties = self.penalties(turn)
-        self.decide(turn, "penalty_refused", "el cliente no acepta pagar la penalidad: no procede",
-                    amount=str(sum(p["amount"] for p in penalties)))
+        self.decide(turn, "penalty_refused", amount=str(sum(p["amount"] for p in penalties)))
         case, _ = self.open_case(turn, role="ejecutivo", status="no_procede", costs=penalties,
                                  summary=texts.render("details_H", **self._context(turn), in_person=[],
                                                       outcome="penalty_refused"),
@@ -329,8 +326,8 @@ class RemovalDialog(TramiteDialog):
         self.record_history(turn)
         offers, quality_first = self.offers(turn)
         offer = next(o for o in offers if o["code"] == turn.data["retention_answer"])
-        self.decide(turn, "retention_accepted", f"acepta la oferta de retención {offer['code']}",
-                    offer=offer["code"], offered=turn.data.get("offered", []), quality_first=quality_first)
+        self.decide(turn, "retention_accepted", offer=offer["code"],
+                    offered=turn.data.get("offered", []), quality_first=quality_first)
         case, _ = self.open_case(turn, role="ejecutivo", status="concluido",
                                  summary=texts.render("details_H", **self._context(turn), in_person=[],
                                                       outcome="retained", offer=offer),
@@ -345,17 +342,14 @@ class RemovalDialog(TramiteDialog):
         products = self.products(turn)
         penalties = self.penalties(turn)
         if penalties:
-            self.decide(turn, "penalty_accepted", "el cliente acepta pagar la penalidad",
-                        amount=str(sum(p["amount"] for p in penalties)))
+            self.decide(turn, "penalty_accepted", amount=str(sum(p["amount"] for p in penalties)))
         elif turn.data.get("retention_answer") == "declined":
-            self.decide(turn, "retention_declined", "el cliente no acepta las ofertas de retención",
-                        offered=turn.data.get("offered", []))
+            self.decide(turn, "retention_declined", offered=turn.data.get("offered", []))
         else:
-            self.decide(turn, "no_retention_offer", "no hay ofertas de retención para el motivo",
-                        reason_code=turn.data["reason"])
+            self.decide(turn, "no_retention_offer", reason_code=turn.data["reason"])
         bills = [final_bill(product, turn.today) for product in products]
         for bill in bills:
-            self.decide(turn, "final_bill", f"última factura: {bill['method']}", contract=bill["contract"],
+            self.decide(turn, "final_bill", contract=bill["contract"], method=bill["method"],
                         amount=str(bill["amount"]))
         in_person = self.in_person(turn, products)
         costs = [*penalties, *bills]
@@ -381,6 +375,5 @@ class RemovalDialog(TramiteDialog):
         items = requirements.checklist(codes)
         for item in items:
             item["status"] = IN_PERSON_STATUS
-            self.decide(turn, "in_person_requirement", "requisito presencial, no bloquea el caso",
-                        code=item["code"])
+            self.decide(turn, "in_person_requirement", code=item["code"])
         return items

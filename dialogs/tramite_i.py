@@ -66,8 +66,7 @@ class DebtDialog(TramiteDialog):
     def send_proforma(self, event) -> None:
         turn: Turn = event.model
         products = self.named_products(turn)
-        self.decide(turn, "proforma_requested", "el cliente pide la factura proforma: la envía su ejecutivo(a)",
-                    contracts=turn.data.get("contracts", []))
+        self.decide(turn, "proforma_requested", contracts=turn.data.get("contracts", []))
         case, pending = self.open_case(
             turn, role="ejecutivo", summary=texts.render("details_I", products=products),
             data={"request": "proforma", "contracts": turn.data.get("contracts", [])},

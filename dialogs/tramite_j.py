@@ -220,9 +220,7 @@ class DataUpdateDialog(RememberedDecisions, TramiteDialog):
         old = self.old_values(turn)
         updates = [{"field": f, "old": old.get(f), "new": turn.data["updates"][f]}
                    for f in FIELDS if f in turn.data["updates"]]
-        self.decide(turn, "data_update", "cambio de datos a confirmar por el ejecutivo(a) en "
-                    "Smartflex; el bot no modifica la cartera",
-                    fields=[u["field"] for u in updates])
+        self.decide(turn, "data_update", fields=[u["field"] for u in updates])
         case, pending = self.open_case(
             turn, role="ejecutivo", summary=texts.render("details_J", updates=updates),
             costs=[], requirement_codes=[], data={"updates": updates},

@@ -129,8 +129,7 @@ class FiberMigrationDialog(TramiteDialog):
 
     def refuse(self, event) -> None:
         turn: Turn = event.model
-        self.decide(turn, "excess_cable_refused",
-                    "el cliente no acepta el cobro de cable excedente: no procede")
+        self.decide(turn, "excess_cable_refused")
         case, _ = self.open_case(turn, role="ejecutivo", status="no_procede",
                                  summary=self._summary(turn, accepted=False),
                                  data=self._case_data(turn, accepted=False))
@@ -141,12 +140,9 @@ class FiberMigrationDialog(TramiteDialog):
         turn: Turn = event.model
         terms = cable_terms()
         for product in self.products(turn):
-            self.decide(turn, "copper_product", "producto en cobre: se verifica factibilidad de fibra",
-                        contract=product.contract)
-        self.decide(turn, "excess_cable_accepted",
-                    f"acepta el cable excedente a Bs {terms['per_meter']} por metro sobre "
-                    f"{terms['included_meters']} m; tras la factibilidad pasa a gestor_comercial",
-                    per_meter=str(terms["per_meter"]), included_meters=terms["included_meters"])
+            self.decide(turn, "copper_product", contract=product.contract)
+        self.decide(turn, "excess_cable_accepted", per_meter=str(terms["per_meter"]),
+                    included_meters=terms["included_meters"], next_role="gestor_comercial")
         case, pending = self.open_case(
             turn, role="analista_tecnico", summary=self._summary(turn, accepted=True),
             data={**self._case_data(turn, accepted=True), "next_role": "gestor_comercial"},

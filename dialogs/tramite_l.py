@@ -277,13 +277,10 @@ class SupportVisitDialog(TramiteDialog):
         records = turn.services.records
         open_orders = [o.number for o in records.work_orders(product.contract) if o.status in OPEN_ORDER_STATUSES]
         if open_orders:
-            self.decide(turn, "open_damage_order", "el producto ya tiene una orden de daño abierta",
-                        work_orders=open_orders)
+            self.decide(turn, "open_damage_order", work_orders=open_orders)
         if data.get("speed_source") == "plan":
-            self.decide(turn, "speed_from_plan", "velocidad contratada según el plan del producto",
-                        plan=product.plan, speed_mbps=data["speed_mbps"])
+            self.decide(turn, "speed_from_plan", plan=product.plan, speed_mbps=data["speed_mbps"])
         self.decide(turn, "remote_diagnosis_first",
-                    "diagnóstico remoto del analista; visita solo si no se resuelve a distancia",
                     problem=data["problem"], devices=data["devices"], speed_mbps=data["speed_mbps"],
                     preferred_dates=data["availability"]["dates"])
         details = {"product": product, "problem": data["problem"], "description": data.get("description", ""),

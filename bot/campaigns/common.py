@@ -9,8 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.addresses import normalise_address
-from bot.campaigns import optout
-from bot.models import CampaignSend, Conversation
+from bot.campaigns import optout, timeout
+from bot.models import CampaignSend, Contact, Conversation
 
 
 def conversation_for(session: Session, *, channel: str, address: str, client_id: int,
@@ -33,6 +33,14 @@ def conversation_for(session: Session, *, channel: str, address: str, client_id:
     return conversation
 
 
+def email_of(session: Session, client) -> str:
+    """The client's registered email, else the first contact's (a Client row or a ClientInfo)."""
+    if client.email:
+        return client.email
+    return session.scalar(select(Contact.email).where(Contact.client_id == client.id, Contact.email != "")
+                          .order_by(Contact.id).limit(1)) or ""
+
+
 def already_sent(session: Session, *, campaign: str, run: str, client_id: int, channel: str) -> bool:
     return session.scalar(
         select(CampaignSend.id).where(CampaignSend.campaign == campaign, CampaignSend.run == run,
@@ -42,18 +50,20 @@ def already_sent(session: Session, *, campaign: str, run: str, client_id: int, c
 
 def send(session: Session, *, campaign: str, run: str, client_id: int, conversation: Conversation,
          body: str, now: datetime, payload: dict | None = None, document_id: int | None = None,
-         dialog: str | None = None) -> CampaignSend:
+         dialog: str | None = None, campaign_id: int | None = None) -> CampaignSend:
     """Send one campaign message (unless the contact opted out) and record it. With `dialog`, a
     conversation that is idle (bot, main dialog) reads the next answer with that dialog; a client
     busy with a trámite or held by staff gets the message without being interrupted."""
     message = optout.send(session, conversation=conversation, body=body, now=now, payload=payload)
     row = CampaignSend(campaign=campaign, run=run, client_id=client_id, channel=conversation.channel,
                        address=conversation.address, message_id=message.id if message else None,
-                       document_id=document_id, status="sent" if message else "opted_out",
+                       document_id=document_id, campaign_id=campaign_id,
+                       status="sent" if message else "opted_out",
                        answer="", words="", outcome="", created_at=now)
     session.add(row)
     session.flush()
     if message is not None and dialog is not None and conversation.mode == "bot" \
             and conversation.dialog == "main":
         conversation.dialog, conversation.state, conversation.data = dialog, "asked", {"send_id": row.id}
+        timeout.schedule(session, row, now, dialog=dialog)  # an unanswered question frees the chat later
     return row

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import InboundFailure, MailboxState
+from bot.observability import correlation
 from bot.settings import Settings
 from channels.email import mailbox
 from channels.email.ingest import CHANNEL, Ingestor, external_id
@@ -239,6 +240,10 @@ class MailboxPoller:
 
     def _handle(self, box: BaseMailBox, uid: int, raw: bytes, report: PollReport) -> bool:
         """True when the letter's transaction committed (or it was a duplicate)."""
+        with correlation.bound(None):  # one id per letter, stored with it and logged at its reply's delivery
+            return self._handle_letter(box, uid, raw, report)
+
+    def _handle_letter(self, box: BaseMailBox, uid: int, raw: bytes, report: PollReport) -> bool:
         log.info("email fetched uid=%s (%s bytes)", uid, len(raw))
         try:
             result = self.ingestor.ingest(raw)

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import texts
+from bot.attachments import resolve_warning, warn_staff_later
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.engine import Engine
@@ -138,6 +139,12 @@ class MediaJobs:
                 self._run(job_id, payload, attempts)
             except Exception as exc:
                 log.exception("media job %s crashed", job_id)
+                if isinstance(exc, OSError):
+                    # Disk full or documents folder unwritable: the files are fetched again on
+                    # the retry; staff see a task in their queue meanwhile.
+                    warn_staff_later(self.sessions, channel="whatsapp", external_id=payload["message_sid"],
+                                     filenames=[item["filename"] for item in payload["media"]],
+                                     error=f"{type(exc).__name__}: {exc}", now=self.clock.now())
                 self._retry_or_fail(job_id, attempts, f"{type(exc).__name__}: {exc}")
         return len(claimed)
 
@@ -184,6 +191,9 @@ class MediaJobs:
             notices.append(texts.render("whatsapp_media_failed", count=len(failures),
                                         max_mb=self.engine.settings.max_attachment_bytes // (1024 * 1024)))
         self.engine.receive_documents(message_id=message_id, attachments=attachments, notices=notices)
+        with session_scope(self.sessions) as session:
+            resolve_warning(session, channel="whatsapp", external_id=payload["message_sid"],
+                            now=self.clock.now())
         self._finish(job_id, "failed" if failures else "done", error)
 
     def _retry_or_fail(self, job_id: int, attempts: int, error: str) -> None:

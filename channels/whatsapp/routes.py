@@ -79,7 +79,7 @@ def document_link(request: Request, document_id: int, expires: int = 0, signatur
         return Response(status_code=403)
     with runtime.sessions() as session:
         document = session.get(Document, document_id)
-    if document is None:
+    if document is None or document.removed_at is not None:  # removed by retention: the file is gone
         return Response(status_code=404)
     return FileResponse(documents.resolve(runtime.settings.documents_dir, document.path),
                         media_type=document.content_type)

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from bot.models import Staff
+from tests.dialogs.reasons import reason
 
 PANIFICADORA = "+59170998008"  # internet 300801 Bs 290 + line 300802/4432211 Bs 65, from 2026-03-16, 24 m
 HOTEL = "+59171234005"  # tv_cable 300501 Bs 320: damage orders 2026-07-14 and 2026-11-18
@@ -85,7 +86,8 @@ def test_penalty_refused_ends_the_request_with_the_interaction_recorded(chat):
     assert [Decimal(c["amount"]) for c in case.quoted_costs] == [Decimal("4350.00")]
     events = [e for e in client.events(case) if e.kind == "rule"]
     refused = next(e for e in events if e.detail["rule"] == "penalty_refused")
-    assert refused.detail["amount"] == "4350.00" and refused.detail["reason"]
+    assert refused.detail["amount"] == "4350.00"
+    assert reason(refused.detail) == "El cliente no acepta pagar la penalidad de Bs 4.350,00: no procede."
 
 
 def test_several_products_inside_permanence_add_their_penalties(chat):

@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.models import InboundFailure, MailboxState
+from bot.models import InboundFailure, Job, MailboxState
 from channels.email.inbound import reconnect_delay
 from tests.email.conftest import letter, new_user
 
@@ -45,23 +45,27 @@ def test_resumes_after_the_last_uid_without_a_processed_folder(make_bot, mail_us
     assert (state.account, state.folder, state.last_uid) == (f"{mail_user.name}@127.0.0.1", "INBOX", 2)
 
 
-def test_a_letter_that_fails_goes_to_revisar_and_the_loop_goes_on(make_bot, mail_user, smtp_server, tmp_path):
+def test_a_letter_whose_pdf_cannot_be_stored_is_processed_and_the_file_waits(make_bot, mail_user, smtp_server,
+                                                                             tmp_path):
+    """Disk full / documents folder unwritable: no longer a failed letter (it went to Revisar
+    unanswered before): the text is answered, the PDF waits in a retry job, staff are told
+    (bot/attachments.py; retries tested in tests/observability/test_disk_faults.py)."""
     not_a_folder = tmp_path / "documents-is-a-file"
     not_a_folder.write_text("")
     bot = make_bot(mail_user, smtp_server, documents_dir=not_a_folder)
     mail_user.deliver(letter("carta_completa.eml"))  # its PDF cannot be stored
     mail_user.deliver(letter("faltan_datos.eml"))  # no files: fine
     report = bot.poll()
-    assert (report.fetched, report.processed, report.failed) == (2, 1, 1)
-    assert len(mail_user.uids("Revisar")) == 1 and len(mail_user.uids("Procesados")) == 1
-    assert "\\Seen" not in mail_user.flags("Revisar")[0]  # staff see it as new
+    assert (report.fetched, report.processed, report.failed) == (2, 2, 0)
+    assert mail_user.uids("Revisar") == [] and len(mail_user.uids("Procesados")) == 2
     with bot.session() as session:
         failure = session.scalars(select(InboundFailure)).one()
+        job = session.scalars(select(Job).where(Job.kind == "attachment_retry")).one()
     assert failure.channel == "email" and failure.sender == "contabilidad@empresa.bo"
     assert failure.external_id == "<DM6PR04MB5417A1B2C3D4E5F6@DM6PR04MB5417.namprd04.prod.outlook.com>"
-    assert "NotADirectoryError" in failure.error or "FileExistsError" in failure.error
-    assert failure.subject == "Solicitud de detalle de llamadas - línea 4412345"
-    assert len(bot.messages(direction="in")) == 1  # the failed letter's transaction rolled back
+    assert failure.error.startswith("documentos no guardados: NotADirectoryError")
+    assert len(bot.messages(direction="in")) == 2 and len(bot.messages(direction="out")) == 2
+    assert job.status == "pending" and job.payload["files"][0]["content_type"] == "application/pdf"
 
 
 def test_idle_notices_new_mail_without_polling(make_bot, mail_user, smtp_server):
