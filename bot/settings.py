@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     twilio_template_payment_reminder: str = ""
     twilio_template_quality_check: str = ""
     twilio_template_loyalty_check: str = ""  # fidelización campaign (bot/campaigns/loyalty.py)
+    twilio_template_preventive_offer: str = ""  # técnico preventivo (bot/campaigns/preventive.py)
     # Secret of a Twilio Webhooks Rule SharedKey; such webhooks are signed with HMAC-SHA256.
     twilio_webhook_shared_key: SecretStr = SecretStr("")
     # Downloads of one inbound media message before the client is told it could not be read.

@@ -24,9 +24,9 @@ from dialogs.catalogue import load_rules
 
 CAMPAIGN = "preventivo"
 DIALOG = "preventive"
-# The approved template that opens a closed WhatsApp window ("responda para continuar"); the
-# client's reply is then answered with the offer again (dialogs/preventive.py, the hint).
-PURPOSE = "reopen"
+# The approved template for a closed WhatsApp window; its second variable is the one-line question
+# (templates/messages/preventive_template_question.j2), so the client can answer it directly.
+PURPOSE = "preventive_offer"
 OFFERS = (FIBRA, OTHER_PRODUCT)
 
 
@@ -84,7 +84,8 @@ def message(session: Session, *, settings, campaign: Campaign, target: CampaignT
     body = texts.render("preventive_message", channel=channel, **values)
     if channel == "email":
         return body, {"subject": texts.render("preventive_email_subject", **values)}
-    return body, {"purpose": PURPOSE, "variables": {"1": client.razon_social}}
+    question = " ".join(texts.render("preventive_template_question", **values).split())
+    return body, {"purpose": PURPOSE, "variables": {"1": client.razon_social, "2": question}}
 
 
 # --- the answer ----------------------------------------------------------------------------------

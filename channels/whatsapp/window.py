@@ -23,7 +23,8 @@ from bot.models import Client, Conversation, Message, StaffTask
 from bot.settings import Settings
 
 WINDOW = timedelta(hours=24)
-PURPOSES = ("reopen", "case_update", "payment_reminder", "quality_check", "loyalty_check")
+PURPOSES = ("reopen", "case_update", "payment_reminder", "quality_check", "loyalty_check",
+            "preventive_offer")
 TASK_KIND = "whatsapp_window"
 WINDOW_CLOSED_CODES = ("outside_window", "63016")
 

@@ -8,6 +8,7 @@ import email
 import email.header
 import email.policy
 import io
+import json
 
 import httpx
 import pytest
@@ -242,10 +243,13 @@ def test_upload_launch_and_every_answer(campaigns):
     _say(app, CAFE[1], "STOP", 0)
     campaign_id = _upload_and_launch(app, LIST)
 
-    # WhatsApp: outside the 24-hour window the approved "reopen" template goes out.
+    # WhatsApp: outside the 24-hour window the approved "preventive_offer" template goes out,
+    # the question itself in its second variable so the client can answer it at once.
     [offer] = [r for r in app.twilio.sent() if r.value("To") == f"whatsapp:{TUNARI[1]}"]
-    assert offer.value("ContentSid") == TEMPLATES["reopen"]
-    assert "Constructora Tunari S.A." in offer.value("ContentVariables")
+    assert offer.value("ContentSid") == TEMPLATES["preventive_offer"]
+    variables = json.loads(offer.value("ContentVariables"))
+    assert variables["1"] == "Constructora Tunari S.A."
+    assert "fibra óptica" in variables["2"] and "300301" in variables["2"] and "\n" not in variables["2"]
     # Email: the check itself, with its subject.
     [letter] = [r for r in app.smtp.received if "administracion@clinicalosolivos.com.bo" in r.rcpt_tos]
     mime = email.message_from_bytes(letter.raw, policy=email.policy.default)

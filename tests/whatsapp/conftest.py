@@ -41,6 +41,7 @@ TEMPLATES = {
     "case_update": "HX" + "b2" * 16,
     "payment_reminder": "HX" + "c3" * 16,
     "quality_check": "HX" + "d4" * 16,
+    "preventive_offer": "HX" + "e5" * 16,
 }
 NOW = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 09:00 in La Paz
 
