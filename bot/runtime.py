@@ -44,30 +44,27 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                                 batch_size=settings.outbox_batch_size)
     conversations = Engine(sessions, settings=settings, clock=clock)
     worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
-    # Durable timers: quality checks now; campaigns and reports register their handlers here too.
-    from bot import quality
-    from bot.campaigns import launcher, mora
+    # Durable timers and campaigns: every job kind with its handler, one scheduler per process.
+    from bot import attachments, quality, retention
+    from bot.campaigns import launcher, mora, timeout
+    from bot.reports import daily
     from bot.scheduler import Scheduler
 
-    scheduler = Scheduler(sessions, clock=clock,
-                          handlers={**quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS},
-                          runtime=settings)
+    scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
+        **quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS, **timeout.HANDLERS, **daily.HANDLERS,
+        **retention.HANDLERS})
+    # Recurring jobs schedule their first run when the worker starts (idempotent across processes).
     if settings.mora_run_day:
         worker.tasks.append(mora.Bootstrap(sessions, settings=settings, clock=clock))
-    from bot.campaigns import timeout
-    from bot.reports import daily
-
-    scheduler.handlers.update({**timeout.HANDLERS, **daily.HANDLERS})
     if settings.daily_report_time:
         worker.tasks.append(daily.Bootstrap(sessions, settings=settings, clock=clock))
-    from bot import attachments, retention
-
-    scheduler.handlers.update(retention.HANDLERS)  # daily blanking/deletion (RETENTION_DAYS_*)
     if retention.enabled(settings):
         worker.tasks.append(retention.Bootstrap(sessions, settings=settings, clock=clock))
     # Attachments the disk refused when their message came (disk full, folder unwritable).
     worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
-    worker.tasks.append(scheduler.run_due)
+    # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it
+    # gets its own thread, so replies to clients are never queued behind it.
+    worker.background.append(scheduler.run_due)
     # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
     whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
                      channels=channels, worker=worker)

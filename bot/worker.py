@@ -18,9 +18,12 @@ class Worker:
         # Channel pollers and background jobs (e.g. WhatsApp media downloads), run before delivery
         # so the replies they enqueue go out in the same pass. Registered by build_runtime.
         self.tasks: list[Callable[[], object]] = []
+        # Long-running passes (the job scheduler: campaigns, the mora run). run_once runs them inline,
+        # like tasks (tests get one deterministic pass); run_forever loops each in its own thread.
+        self.background: list[Callable[[], object]] = []
 
-    def run_once(self) -> None:
-        for task in self.tasks:
+    def run_once(self, *, with_background: bool = True) -> None:
+        for task in self.tasks + (self.background if with_background else []):
             try:
                 task()
             except Exception:
@@ -31,13 +34,27 @@ class Worker:
 
     def run_forever(self) -> None:
         log.info("worker started")
+        threads = [threading.Thread(target=self._loop, args=(task,), name=f"worker-{n}", daemon=True)
+                   for n, task in enumerate(self.background)]
+        for thread in threads:
+            thread.start()
         while not self.stopping.is_set():
             try:
-                self.run_once()
+                self.run_once(with_background=False)
             except Exception:
                 log.exception("worker iteration failed; retrying")
             self.stopping.wait(self.poll_seconds)
+        for thread in threads:
+            thread.join(timeout=30)
         log.info("worker stopped")
+
+    def _loop(self, task: Callable[[], object]) -> None:
+        while not self.stopping.is_set():
+            try:
+                task()
+            except Exception:
+                log.exception("worker task %s failed", getattr(task, "__qualname__", task))
+            self.stopping.wait(self.poll_seconds)
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="worker", daemon=True)
