@@ -97,7 +97,7 @@ class Dialog:
             pass
 
         model = _Model()
-        graph = GraphMachine(
+        GraphMachine(  # binds get_graph() to the model
             model=model,
             states=[s if isinstance(s, str) else {"name": s["name"]} for s in self.states],
             transitions=[

@@ -17,7 +17,7 @@ import unicodedata
 from decimal import Decimal
 
 
-from bot import nlu, requirements, texts
+from bot import requirements, texts
 from dialogs.base import Turn
 from dialogs.catalogue import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
