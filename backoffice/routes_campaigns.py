@@ -39,11 +39,13 @@ def _mine(me) -> int | None:
 def campaigns_page(request: Request, session: DB, me: Me):
     policy.require_page(me.staff, "campaigns")
     jobs = overview.open_jobs(session) if policy.may_page(me.staff, "jobs") else None
+    failures = overview.inbound_failures(session) if jobs is not None else None
     listed = [c for c in session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(200))
               if _may_manage(me, c)]
     return render(request, "backoffice/campaigns.html",
                   clients=overview.clients_in_mora(session, ejecutivo_id=_mine(me)),
-                  sends=overview.recent_sends(session), jobs=jobs, campaigns=listed)
+                  sends=overview.recent_sends(session), jobs=jobs, campaigns=listed,
+                  failures=failures, imap_review_folder=runtime_of(request).settings.imap_review_folder)
 
 
 @router.get("/campanas/carta-mora/{client_id}", name="carta_mora")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import CampaignSend, Client, Invoice, Job, Product
+from bot.models import CampaignSend, Client, InboundFailure, Invoice, Job, Product
 
 
 @dataclass(frozen=True)
@@ -45,4 +45,13 @@ def open_jobs(session: Session, *, limit: int = 200) -> list[Job]:
     return list(session.scalars(
         select(Job).where(Job.status.in_(["pending", "failed"]))
         .order_by(Job.status, Job.due_at, Job.id).limit(limit)
+    ))
+
+
+def inbound_failures(session: Session, *, limit: int = 100) -> list[InboundFailure]:
+    """Letters that could not be processed (moved to the mailbox's Revisar folder), newest first:
+    kept for a person to read there and answer by hand."""
+    return list(session.scalars(
+        select(InboundFailure).where(InboundFailure.resolved_at.is_(None))
+        .order_by(InboundFailure.id.desc()).limit(limit)
     ))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pypdf import PdfReader
 
-from bot.models import CampaignSend, Job
+from bot.models import CampaignSend, InboundFailure, Job
 from tests.backoffice.support import NOW, client_id
 
 EL_VALLE = "1020304021"  # mrojas
@@ -60,3 +60,17 @@ def test_the_carta_of_another_ejecutivos_client_and_the_page_for_other_roles_are
     assert login("mrojas").get(f"/backoffice/campanas/carta-mora/{client_id(staff, TIQUIPAYA)}").status_code == 403
     assert login("gcomercial").get("/backoffice/campanas").status_code == 403
     assert login("responsable").get(f"/backoffice/campanas/carta-mora/{client_id(staff, TIQUIPAYA)}").status_code == 200
+
+
+def test_letters_that_could_not_be_processed_are_listed_for_the_responsable_only(staff, login):
+    with staff.sessions.begin() as session:
+        session.add(InboundFailure(channel="email", external_id="<x1@cliente.bo>", sender="gerencia@cliente.bo",
+                                   subject="Carta <script>alert(1)</script>", error="ValueError: adjunto ilegible",
+                                   created_at=NOW))
+        session.add(InboundFailure(channel="email", external_id="<x2@cliente.bo>", sender="viejo@cliente.bo",
+                                   subject="Ya atendida", error="ValueError", created_at=NOW, resolved_at=NOW))
+    page = login("responsable").get("/backoffice/campanas").text
+    assert "gerencia@cliente.bo" in page and "adjunto ilegible" in page and "«Revisar»" in page
+    assert "Carta &lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "Ya atendida" not in page  # resolved: no longer listed
+    assert "gerencia@cliente.bo" not in login("mrojas").get("/backoffice/campanas").text
