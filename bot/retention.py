@@ -17,11 +17,9 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot import documents as document_store
-from bot.clock import Clock
-from bot.db import session_scope
 from bot.models import Case, Document, Message, Outbox
 from bot.requirements import OPEN_STATUSES
 from bot.scheduler import JobContext, schedule
@@ -125,17 +123,4 @@ def enabled(settings: Settings) -> bool:
     return settings.retention_days_messages > 0 or settings.retention_days_documents > 0
 
 
-class Bootstrap:
-    """A worker task: schedules the coming run once per process (idempotent across processes)."""
-
-    def __init__(self, sessions: sessionmaker[Session], *, settings: Settings, clock: Clock):
-        self.sessions, self.settings, self.clock = sessions, settings, clock
-        self.done = False
-
-    def __call__(self) -> None:
-        if self.done:
-            return
-        now = self.clock.now()
-        with session_scope(self.sessions) as session:
-            schedule_next(session, settings=self.settings, now=now)
-        self.done = True
+schedule_first = schedule_next  # the worker calls it once when it starts (bot.scheduler.Bootstrap)

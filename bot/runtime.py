@@ -48,18 +48,17 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     from bot import attachments, quality, retention
     from bot.campaigns import launcher, mora, timeout
     from bot.reports import daily
-    from bot.scheduler import Scheduler
+    from bot.scheduler import Bootstrap, Scheduler
 
     scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
         **quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS, **timeout.HANDLERS, **daily.HANDLERS,
         **retention.HANDLERS})
     # Recurring jobs schedule their first run when the worker starts (idempotent across processes).
-    if settings.mora_run_day:
-        worker.tasks.append(mora.Bootstrap(sessions, settings=settings, clock=clock))
-    if settings.daily_report_time:
-        worker.tasks.append(daily.Bootstrap(sessions, settings=settings, clock=clock))
-    if retention.enabled(settings):
-        worker.tasks.append(retention.Bootstrap(sessions, settings=settings, clock=clock))
+    for recurring, enabled in ((mora, bool(settings.mora_run_day)), (daily, bool(settings.daily_report_time)),
+                               (retention, retention.enabled(settings))):
+        if enabled:
+            worker.tasks.append(Bootstrap(sessions, settings=settings, clock=clock,
+                                          schedule_first=recurring.schedule_first))
     # Attachments the disk refused when their message came (disk full, folder unwritable).
     worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
     # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it

@@ -126,3 +126,22 @@ class Scheduler:
                 else:
                     job.due_at = now + backoff(job.attempts)
                     report.retried += 1
+
+
+class Bootstrap:
+    """A worker task for a recurring job: schedules its coming run once per process.
+    `schedule_first(session, settings=, now=)` uses a dedupe_key, so it is idempotent across processes."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, settings: object, clock: Clock,
+                 schedule_first: Callable[..., object]):
+        self.sessions, self.settings, self.clock = sessions, settings, clock
+        self.schedule_first = schedule_first
+        self.done = False
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        now = self.clock.now()
+        with session_scope(self.sessions) as session:
+            self.schedule_first(session, settings=self.settings, now=now)
+        self.done = True

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from bot.campaigns import loyalty
 from bot.models import Client
-from dialogs.base import Dialog, Turn
+from dialogs.base import Turn
+from dialogs.campaign_answer import CampaignAnswerDialog
 from dialogs.tramite_j import read_updates
 
-MAX_UNCLEAR = 2
 
-
-class LoyaltyDialog(Dialog):
+class LoyaltyDialog(CampaignAnswerDialog):
     name = "loyalty"
     initial = "asked"
     states = ["asked", "contact", "done"]
@@ -56,29 +55,16 @@ class LoyaltyDialog(Dialog):
     def confirms(self, event) -> bool:
         return loyalty.contact_answer(event.model.text) == "confirm"
 
-    def asks_for_something_else(self, event) -> bool:
-        return event.model.nlu.tramite is not None
-
-    def still_unclear(self, event) -> bool:
-        return event.model.data.get("unclear", 0) + 1 >= MAX_UNCLEAR
-
     # --- after ---------------------------------------------------------------------------------
     def _record(self, turn: Turn, answer: str, outcome: str) -> None:
         services = turn.services
         loyalty.record(services.session, send_id=turn.data["send_id"], answer=answer, outcome=outcome,
                        words=turn.text, now=services.now)
 
-    def _hand_to(self, turn: Turn, code: str) -> None:
-        """The trámite's dialog starts on this same message (the engine fires its `start`)."""
-        from dialogs.main import dialog_for
-
-        turn.data["tramite"] = code
-        turn.start_dialog(dialog_for(code))
-
     def start_damage(self, event) -> None:
         turn: Turn = event.model
         self._record(turn, "problem", "problema")
-        self._hand_to(turn, "E")
+        self.hand_to(turn, "E")
 
     def show_contact(self, event) -> None:
         turn: Turn = event.model
@@ -91,7 +77,7 @@ class LoyaltyDialog(Dialog):
     def start_data_update(self, event) -> None:
         turn: Turn = event.model
         self._record(turn, "update", "datos_actualizados")
-        self._hand_to(turn, "J")
+        self.hand_to(turn, "J")
 
     def thank(self, event) -> None:
         turn: Turn = event.model
@@ -100,19 +86,14 @@ class LoyaltyDialog(Dialog):
         turn.go_to("main", "menu")
 
     def leave_for_new_request(self, event) -> None:
-        turn: Turn = event.model
         if event.transition.source == "asked":
-            self._record(turn, "other", "otro_tramite")
-        self._hand_to(turn, turn.nlu.tramite)
+            self._record(event.model, "other", "otro_tramite")
+        super().leave_for_new_request(event)
 
     def leave(self, event) -> None:
-        turn: Turn = event.model
         if event.transition.source == "asked":
-            self._record(turn, "unclear", "sin_respuesta_clara")
-        turn.services.say("menu")
-        turn.go_to("main", "menu")
+            self._record(event.model, "unclear", "sin_respuesta_clara")
+        super().leave(event)
 
-    def ask_again(self, event) -> None:
-        turn: Turn = event.model
-        turn.data["unclear"] = turn.data.get("unclear", 0) + 1
-        turn.services.say("loyalty_contact_hint" if turn.state == "contact" else "loyalty_hint")
+    def hint_for(self, turn: Turn) -> str:
+        return "loyalty_contact_hint" if turn.state == "contact" else "loyalty_hint"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from bot.campaigns import mora
 from bot.models import CampaignSend
-from dialogs.base import Dialog, Turn
+from dialogs.base import Turn
+from dialogs.campaign_answer import CampaignAnswerDialog
 
-MAX_UNCLEAR = 2
 
-
-class MoraDialog(Dialog):
+class MoraDialog(CampaignAnswerDialog):
     name = "mora"
     initial = "asked"
+    hint = "mora_hint"
     states = ["asked", "done"]
     transitions = [
         {"trigger": "message", "source": "asked", "dest": "done", "conditions": "says_paid", "after": "paid"},
@@ -28,12 +28,6 @@ class MoraDialog(Dialog):
 
     def promises(self, event) -> bool:
         return mora.answer(event.model.text) == "promise"
-
-    def asks_for_something_else(self, event) -> bool:
-        return event.model.nlu.tramite is not None
-
-    def still_unclear(self, event) -> bool:
-        return event.model.data.get("unclear", 0) + 1 >= MAX_UNCLEAR
 
     def _record(self, turn: Turn, kind: str) -> None:
         services = turn.services
@@ -52,20 +46,3 @@ class MoraDialog(Dialog):
         self._record(turn, "promise")
         turn.services.say("mora_thanks_promise")
         turn.go_to("main", "menu")
-
-    def leave_for_new_request(self, event) -> None:
-        turn: Turn = event.model
-        turn.data["tramite"] = turn.nlu.tramite
-        from dialogs.main import dialog_for
-
-        turn.start_dialog(dialog_for(turn.nlu.tramite))
-
-    def leave(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("menu")
-        turn.go_to("main", "menu")
-
-    def ask_again(self, event) -> None:
-        turn: Turn = event.model
-        turn.data["unclear"] = turn.data.get("unclear", 0) + 1
-        turn.services.say("mora_hint")

@@ -15,11 +15,11 @@ from __future__ import annotations
 from bot import texts
 from bot.campaigns import launcher, preventive
 from bot.models import CampaignSend, CampaignTarget, Product
-from dialogs.base import Dialog, Turn
+from dialogs.base import Turn
+from dialogs.campaign_answer import MAX_UNCLEAR, CampaignAnswerDialog
 from dialogs.tramite_e import DamageDialog
 from dialogs.tramite_k import FiberMigrationDialog
 
-MAX_UNCLEAR = 2
 # Per-message hand-over to the trámite dialog started on the same message: the engine starts a
 # dialog with empty data, the scratch lives until the message is done.
 SEED = "campaign_seed"
@@ -56,7 +56,7 @@ class PreventiveDamageDialog(CampaignTargetMixin, DamageDialog):
     name = DAMAGE_DIALOG
 
 
-class PreventiveDialog(Dialog):
+class PreventiveDialog(CampaignAnswerDialog):
     name = "preventive"
     initial = "asked"
     states = ["asked", "done"]
@@ -106,9 +106,6 @@ class PreventiveDialog(Dialog):
 
     def reports_problem(self, event) -> bool:
         return event.model.scratch["answer"] == "problem"
-
-    def asks_for_something_else(self, event) -> bool:
-        return event.model.nlu.tramite is not None
 
     def still_unclear(self, event) -> bool:
         turn: Turn = event.model
@@ -172,27 +169,14 @@ class PreventiveDialog(Dialog):
             return
         self._start_for_product(turn, target, DAMAGE_DIALOG, "E")
 
-    def leave_for_new_request(self, event) -> None:
-        turn: Turn = event.model
-        turn.data["tramite"] = turn.nlu.tramite
-        from dialogs.main import dialog_for
-
-        turn.start_dialog(dialog_for(turn.nlu.tramite))
-
     def leave_answered(self, event) -> None:
         if event.model.nlu.tramite is not None:
             self.leave_for_new_request(event)
         else:
             self.leave(event)
 
-    def leave(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("menu")
-        turn.go_to("main", "menu")
+    hint = "preventive_hint"
 
-    def ask_again(self, event) -> None:
-        turn: Turn = event.model
-        turn.data["unclear"] = turn.data.get("unclear", 0) + 1
-        target = turn.scratch["target"]
-        turn.services.say("preventive_hint", **preventive.context(turn.services.session, target=target,
-                                                                   client=turn.services.client))
+    def hint_context(self, turn: Turn) -> dict:
+        return preventive.context(turn.services.session, target=turn.scratch["target"],
+                                  client=turn.services.client)

@@ -5,7 +5,7 @@ week later: the invoices are read again (after that week's re-import) and the cl
 or reminded.
 
 The run reschedules itself for next month; `dedupe_key` "mora:YYYY-MM" makes that idempotent,
-and `Bootstrap` schedules the first run when the worker starts (MORA_RUN_DAY > 0).
+and `schedule_first` (through bot.scheduler.Bootstrap) schedules the first run when the worker starts (MORA_RUN_DAY > 0).
 """
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot import documents, nlu, proforma, texts
 from bot.campaigns import common
-from bot.clock import Clock
-from bot.db import session_scope
 from bot.models import CampaignSend, Client, Contact, Conversation
 from bot.portfolio.records import ClientInfo, DatabaseRecords
 from bot.scheduler import JobContext, schedule
@@ -77,20 +75,9 @@ def schedule_run(session: Session, *, settings: Settings, period: str, now: date
                     dedupe_key=f"mora:{period}", now=now)
 
 
-class Bootstrap:
-    """A worker task: schedules the coming run once per process (idempotent across processes)."""
-
-    def __init__(self, sessions: sessionmaker[Session], *, settings: Settings, clock: Clock):
-        self.sessions, self.settings, self.clock = sessions, settings, clock
-        self.done = False
-
-    def __call__(self) -> None:
-        if self.done:
-            return
-        now = self.clock.now()
-        with session_scope(self.sessions) as session:
-            schedule_run(session, settings=self.settings, period=upcoming_period(self.settings, now), now=now)
-        self.done = True
+def schedule_first(session: Session, *, settings: Settings, now: datetime) -> int | None:
+    """The coming run; the worker calls it once when it starts (bot.scheduler.Bootstrap)."""
+    return schedule_run(session, settings=settings, period=upcoming_period(settings, now), now=now)
 
 
 # --- the run -------------------------------------------------------------------------------------

@@ -29,11 +29,10 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot import texts
 from bot.clock import Clock
-from bot.db import session_scope
 from bot.models import CampaignSend, Case, CaseEvent, Client, Staff, Visit
 from bot.scheduler import JobContext, schedule
 from bot.settings import Settings
@@ -101,20 +100,9 @@ def schedule_run(session: Session, *, settings: Settings, day: date, now: dateti
                     dedupe_key=f"daily-report:{day.isoformat()}", now=now)
 
 
-class Bootstrap:
-    """A worker task: schedules the coming report once per process (idempotent across processes)."""
-
-    def __init__(self, sessions: sessionmaker[Session], *, settings: Settings, clock: Clock):
-        self.sessions, self.settings, self.clock = sessions, settings, clock
-        self.done = False
-
-    def __call__(self) -> None:
-        if self.done:
-            return
-        now = self.clock.now()
-        with session_scope(self.sessions) as session:
-            schedule_run(session, settings=self.settings, day=next_day(self.settings, now), now=now)
-        self.done = True
+def schedule_first(session: Session, *, settings: Settings, now: datetime) -> int | None:
+    """The coming report; the worker calls it once when it starts (bot.scheduler.Bootstrap)."""
+    return schedule_run(session, settings=settings, day=next_day(settings, now), now=now)
 
 
 # --- what ------------------------------------------------------------------------------------------
