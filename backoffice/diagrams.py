@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from dialogs.base import Dialog
+from bot.dialog import Dialog
 
 BOX_W, BOX_H = 170, 40
 COL_W, ROW_H = 260, 80

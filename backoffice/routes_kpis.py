@@ -10,7 +10,7 @@ from backoffice import kpis, policy, repository
 from backoffice.web import DB, Me, render
 from bot.clock import LOCAL_TZ
 from bot.texts import environment
-from dialogs.catalogue import tramites
+from bot.rules import tramites
 
 router = APIRouter()
 MONTH = re.compile(r"20\d\d-(0[1-9]|1[0-2])")

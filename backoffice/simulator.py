@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.addresses import normalise_address
 from bot.engine import Engine, Outcome
 from bot.models import Conversation, Document, Message
-from channels.base import Attachment, InboundMessage
+from bot.messaging import Attachment, InboundMessage
 
 CHANNELS = {"whatsapp": "sim_whatsapp", "email": "sim_email"}
 SHOWN_STATUSES = ("sent", "delivered", "read")

@@ -17,7 +17,7 @@ from bot.clock import LOCAL_TZ
 from bot.db import session_scope
 from bot.runtime import Runtime
 from bot.texts import environment
-from dialogs.catalogue import role_names, tramites
+from bot.rules import role_names, tramites
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -37,7 +37,7 @@ from bot import migrate
 from bot.db import make_engine, make_session_factory, session_scope
 from bot.models import Case, Client, Conversation, Message
 from bot.portfolio.importer import import_cartera
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 
 DEMO = ROOT / "bot" / "demo" / "cartera"

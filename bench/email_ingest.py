@@ -37,7 +37,7 @@ from bot import migrate
 from bot.clock import FixedDateClock
 from bot.db import make_engine
 from bot.portfolio.importer import import_cartera
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from tests.email.servers import DOVECOT, Dovecot
 

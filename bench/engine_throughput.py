@@ -28,14 +28,15 @@ sys.path.insert(0, str(ROOT))
 from bot import migrate  # noqa: E402
 from bot.clock import FixedDateClock  # noqa: E402
 from bot.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.engine import Engine
+from dialogs.registry import dialogs  # noqa: E402
 from bot.models import Conversation, Message  # noqa: E402
 from bot.outbox import OutboxDeliverer  # noqa: E402
 from bot.portfolio.importer import import_cartera  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from channels.base import InboundMessage  # noqa: E402
+from bot.messaging import InboundMessage  # noqa: E402
 from channels.console import RecordingChannel  # noqa: E402
-from channels.registry import ChannelRegistry  # noqa: E402
+from bot.messaging import ChannelRegistry  # noqa: E402
 
 DEMO = ROOT / "bot" / "demo" / "cartera"
 POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -99,9 +100,9 @@ class Bench:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
         clock = FixedDateClock(datetime(2026, 11, 28).date())
-        self.bot = Engine(sessions, settings=Settings(database_url=url), clock=clock)
+        self.bot = Engine(sessions, settings=Settings(database_url=url), clock=clock, dialogs=dialogs())
         self.channel = RecordingChannel("console")
-        self.deliverer = OutboxDeliverer(sessions, ChannelRegistry(self.channel), clock=clock)
+        self.deliverer = OutboxDeliverer(sessions, ChannelRegistry(self.channel), clock=clock, dialogs=dialogs())
         self.latencies: list[float] = []
         self.size = size
         # Warm up caches (NLU data, templates, dialog machines) outside the measurement.

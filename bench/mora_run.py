@@ -45,7 +45,7 @@ from bot.clock import ManualClock
 from bot.db import make_engine
 from bot.models import CampaignSend, Client, Invoice, Outbox, Product, Staff
 from bot.portfolio.records import DatabaseRecords
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from channels.email.sender import EmailChannel

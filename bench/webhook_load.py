@@ -162,13 +162,14 @@ def engine_only(url: str, posts: list[tuple[str, dict]]) -> float:
 
     from bot.clock import Clock
     from bot.engine import Engine
+    from dialogs.registry import dialogs
     from bot.settings import Settings
     from channels.whatsapp import inbound
 
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     clock = Clock()
-    conversations = Engine(sessions, settings=Settings(database_url=url), clock=clock)
+    conversations = Engine(sessions, settings=Settings(database_url=url), clock=clock, dialogs=dialogs())
     forms = [dict(parse_qsl(body, keep_blank_values=True)) for body, _ in posts]
     started = time.perf_counter()
     for form in forms:

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Conversation, InboundFailure, Job, Message, StaffTask
 from bot.scheduler import backoff, schedule
-from channels.base import Attachment
+from bot.messaging import Attachment
 
 log = logging.getLogger(__name__)
 

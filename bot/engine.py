@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -30,9 +30,8 @@ from bot.observability import correlation
 from bot.portfolio.records import DatabaseRecords
 from bot.settings import Settings
 from bot.turn import TurnServices
-from channels.base import Attachment, InboundMessage
-from dialogs.base import Turn
-from dialogs.registry import dialogs
+from bot.messaging import Attachment, InboundMessage
+from bot.dialog import Dialog, Turn
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +59,13 @@ class Outcome:
 
 class Engine:
     def __init__(self, sessions: sessionmaker[Session], *, settings: Settings, clock: Clock,
-                 records_factory=DatabaseRecords):
+                 dialogs: Mapping[str, Dialog], records_factory=DatabaseRecords):
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
         self.records_factory = records_factory
-        self.dialogs = dialogs()
+        # Name -> dialog, built once per process by the composition root (dialogs/registry.py).
+        self.dialogs = dialogs
 
     def handle(self, message: InboundMessage) -> Outcome:
         # The webhook's (or IMAP fetch's) correlation id, or a new one for callers without one.

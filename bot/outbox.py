@@ -22,8 +22,8 @@ from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import CaseEvent, Conversation, Message, Outbox
 from bot.observability import correlation
-from channels.base import OutboundMessage, PermanentSendError, TransientSendError
-from channels.registry import ChannelRegistry
+from bot.messaging import OutboundMessage, PermanentSendError, TransientSendError
+from bot.messaging import ChannelRegistry
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from fpdf import FPDF
 
 from bot import texts
 from bot.portfolio.records import ClientInfo, SystemOfRecord
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 
 @dataclass(frozen=True)

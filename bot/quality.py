@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot import cases, nlu, outbox, texts
 from bot.models import Case, Client, Conversation, StaffTask
 from bot.scheduler import JobContext, schedule
-from dialogs.catalogue import load_rules, tramites
+from bot.rules import load_rules, tramites
 
 QUESTION_JOB = "quality_check"
 TIMEOUT_JOB = "quality_timeout"

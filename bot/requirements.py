@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import cases
 from bot.models import Case
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 OPEN_STATUSES = ("abierto", "pendiente_requisitos", "en_proceso")
 

@@ -1,4 +1,7 @@
-"""Wires settings -> database -> engine -> outbox -> worker, once per process."""
+"""The parts of one process, wired once by the composition root (bot/app/wiring.py).
+
+Staff pages and channel routes receive this; they never build parts themselves.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,14 +10,11 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.db import make_engine, make_session_factory
 from bot.engine import Engine
+from bot.messaging import ChannelRegistry
 from bot.outbox import OutboxDeliverer
 from bot.settings import Settings
 from bot.worker import Worker
-from channels.email import wiring as email
-from channels.registry import ChannelRegistry
-from channels.whatsapp import wiring as whatsapp
 
 
 @dataclass
@@ -29,55 +29,3 @@ class Runtime:
     clock: Clock
     email_poller: object | None = None  # channels.email.inbound.MailboxPoller when IMAP_HOST is set
 
-
-def build_runtime(settings: Settings, *, clock: Clock | None = None,
-                  channels: ChannelRegistry | None = None) -> Runtime:
-    clock = clock or Clock()
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    channels = channels or ChannelRegistry()
-    if settings.demo_mode:
-        from channels.simulator import register_simulators
-
-        register_simulators(channels)  # the /simulador page's WhatsApp-like chat and email form
-    deliverer = OutboxDeliverer(sessions, channels, clock=clock, max_attempts=settings.outbox_max_attempts,
-                                batch_size=settings.outbox_batch_size)
-    conversations = Engine(sessions, settings=settings, clock=clock)
-    worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
-    # Durable timers and campaigns: every job kind with its handler, one scheduler per process.
-    from bot import attachments, quality, retention
-    from bot.campaigns import launcher, mora, timeout
-    from bot.reports import daily
-    from bot.scheduler import Bootstrap, Scheduler
-
-    scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
-        **quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS, **timeout.HANDLERS, **daily.HANDLERS,
-        **retention.HANDLERS})
-    # Recurring jobs schedule their first run when the worker starts (idempotent across processes).
-    for recurring, enabled in ((mora, bool(settings.mora_run_day)), (daily, bool(settings.daily_report_time)),
-                               (retention, retention.enabled(settings))):
-        if enabled:
-            worker.tasks.append(Bootstrap(sessions, settings=settings, clock=clock,
-                                          schedule_first=recurring.schedule_first))
-    # Attachments the disk refused when their message came (disk full, folder unwritable).
-    worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
-    # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it
-    # gets its own thread, so replies to clients are never queued behind it.
-    worker.background.append(scheduler.run_due)
-    # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
-    whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
-                     channels=channels, worker=worker)
-    # Email when IMAP_HOST is set: the SMTP adapter and the IMAP poller (a worker task).
-    email_poller = email.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
-                                 channels=channels, worker=worker)
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        conversations=conversations,
-        channels=channels,
-        deliverer=deliverer,
-        worker=worker,
-        clock=clock,
-        email_poller=email_poller,
-    )

@@ -34,7 +34,7 @@ def period(value: str) -> str:
 
 @lru_cache
 def labels() -> dict:
-    from dialogs.catalogue import load_rules
+    from bot.rules import load_rules
 
     return load_rules("labels.yaml")
 
@@ -60,7 +60,7 @@ def environment() -> Environment:
     env.filters["product_label"] = product_label
     env.filters["charge_text"] = lambda code: labels()["charges"][code]
     env.globals["labels"] = labels
-    from dialogs.catalogue import menu_items
+    from bot.rules import menu_items
 
     env.globals["menu_items"] = menu_items
     return env

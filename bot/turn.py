@@ -15,7 +15,7 @@ from bot import cases, texts
 from bot.models import Case, Conversation, Staff, StaffTask
 from bot.portfolio.records import ClientInfo, SystemOfRecord
 from bot.settings import Settings
-from dialogs.catalogue import role_names
+from bot.rules import role_names
 
 
 @dataclass

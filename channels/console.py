@@ -8,7 +8,7 @@ from typing import TextIO
 
 from bot.addresses import normalise_address
 from bot.texts import render_cli
-from channels.base import Attachment, InboundMessage, OutboundMessage, SendResult
+from bot.messaging import Attachment, InboundMessage, OutboundMessage, SendResult
 
 PROMPT = "bot> "
 

@@ -12,8 +12,8 @@ it delivered, and the simulator page shows delivered replies.
 """
 from __future__ import annotations
 
-from channels.base import OutboundMessage, SendResult
-from channels.registry import ChannelRegistry
+from bot.messaging import OutboundMessage, SendResult
+from bot.messaging import ChannelRegistry
 
 SIMULATOR_CHANNELS = ("sim_whatsapp", "sim_email")
 

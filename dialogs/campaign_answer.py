@@ -3,7 +3,7 @@ its trámite's dialog on the same message, an answer the bot cannot read is aske
 the client goes back to the menu."""
 from __future__ import annotations
 
-from dialogs.base import Dialog, Turn
+from bot.dialog import Dialog, Turn
 
 MAX_UNCLEAR = 2
 

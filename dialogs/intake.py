@@ -2,8 +2,8 @@
 open a case for the role the procedure names first."""
 from __future__ import annotations
 
-from dialogs.base import Dialog, Turn
-from dialogs.catalogue import tramites
+from bot.dialog import Dialog, Turn
+from bot.rules import tramites
 
 MIN_DETAIL_WORDS = 6
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.campaigns import loyalty
 from bot.models import Client
-from dialogs.base import Turn
+from bot.dialog import Turn
 from dialogs.campaign_answer import CampaignAnswerDialog
 from dialogs.tramite_j import read_updates
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from dialogs.base import Dialog, Turn
+from bot.dialog import Dialog, Turn
 from bot.nlu import normalise
-from dialogs.catalogue import load_rules, tramite_for_choice, tramites
+from bot.rules import load_rules, tramite_for_choice, tramites
 
 IDENTIFYING = ["start", "ask_nit", "ask_contract"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.campaigns import mora
 from bot.models import CampaignSend
-from dialogs.base import Turn
+from bot.dialog import Turn
 from dialogs.campaign_answer import CampaignAnswerDialog
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bot import texts
 from bot.campaigns import launcher, preventive
 from bot.models import CampaignSend, CampaignTarget, Product
-from dialogs.base import Turn
+from bot.dialog import Turn
 from dialogs.campaign_answer import MAX_UNCLEAR, CampaignAnswerDialog
 from dialogs.tramite_e import DamageDialog
 from dialogs.tramite_k import FiberMigrationDialog

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot import quality
 from bot.models import Case
-from dialogs.base import Dialog, Turn
+from bot.dialog import Dialog, Turn
 
 MAX_UNCLEAR = 2
 

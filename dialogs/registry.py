@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from dialogs.base import Dialog
+from bot.dialog import Dialog
 from dialogs.intake import IntakeDialog
 from dialogs.loyalty import LoyaltyDialog
 from dialogs.main import MainDialog

@@ -18,8 +18,8 @@ from typing import ClassVar
 from bot import nlu, requirements
 from bot.models import Document
 from bot.portfolio.records import ProductInfo
-from dialogs.base import Dialog, Turn
-from dialogs.catalogue import load_rules, tramites
+from bot.dialog import Dialog, Turn
+from bot.rules import load_rules, tramites
 
 MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
 

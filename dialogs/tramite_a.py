@@ -18,8 +18,8 @@ from decimal import Decimal
 
 
 from bot import requirements, texts
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary import (  # noqa: F401 - re-exported for the B, C and J dialogs
     find_labels, phrase_positions, products_named_by_type, vocabulary, word_matches, words_of)

@@ -18,8 +18,8 @@ import re
 from functools import lru_cache
 
 from bot import requirements, texts
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 from dialogs.tramite_a import (
     NoGuessAfterWrongProduct,

@@ -21,8 +21,8 @@ from functools import lru_cache
 from bot import nlu, requirements, texts
 from bot.nlu.normalise import fold
 from bot.nlu.rules import rules as nlu_rules
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary_def import (  # noqa: F401 - first and find stay importable from here
     ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first, message, vocabulary)

@@ -21,7 +21,7 @@ from bot import nlu, texts
 from bot.addresses import normalise_phone
 from bot.models import WorkOrder
 from bot.nlu.rules import rules as nlu_rules
-from dialogs.base import Turn
+from bot.dialog import Turn
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary_def import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first,
                                     message, vocabulary)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from bot import cases as case_log
 from bot import nlu, texts
 from bot.models import BillingClaim
-from dialogs.base import Turn
+from bot.dialog import Turn
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary_def import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, first,
                                     message, vocabulary)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot import texts
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_lines", "ask_months"]

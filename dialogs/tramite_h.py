@@ -26,8 +26,8 @@ from rapidfuzz import fuzz
 
 from bot import nlu, requirements, texts
 from bot.portfolio.records import ProductInfo
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 
 COLLECTING = ["start", "choose_products", "ask_reason", "confirm_penalty", "offer_retention"]

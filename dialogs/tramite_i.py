@@ -9,8 +9,8 @@ Naming a contract or line narrows the answer to those products.
 from __future__ import annotations
 
 from bot import nlu, texts
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import TramiteDialog, on_input
 from dialogs.tramite_h import mentions, vocabulary
 

@@ -16,7 +16,7 @@ import phonenumbers
 
 from bot import nlu, texts
 from bot.addresses import normalise_phone
-from dialogs.base import Turn
+from bot.dialog import Turn
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 from dialogs.tramite_a import RememberedDecisions, fold_same_length, vocabulary
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from bot import nlu, texts
 from bot.portfolio.records import ProductInfo
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_products", "confirm_excess"]

@@ -17,8 +17,8 @@ from functools import lru_cache
 from bot import nlu, texts
 from bot.nlu.normalise import fold
 from bot.portfolio.records import ProductInfo
-from dialogs.base import Turn
-from dialogs.catalogue import load_rules
+from bot.dialog import Turn
+from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.tramite_h import first_match, mentions, vocabulary
 

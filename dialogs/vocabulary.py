@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from bot import nlu
 from bot.nlu.normalise import phonetic
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 TYPO_CUTOFF = 86  # word similarity (after phonetic folding) that still counts as the same word
 TYPO_MIN_LENGTH = 6  # shorter words must match exactly: one typo in "pin" is another word

@@ -12,7 +12,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot import nlu
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 ALL_PRODUCT_TYPES = ("telefonia_fija", "internet", "tv_cable", "hspa", "duo_pack", "multipack",
                      "boliviatel")

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from bot.clock import FixedDateClock
 from bot.models import Case, CaseEvent
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from channels.console import ConsoleChannel, run_chat
-from channels.registry import ChannelRegistry
+from bot.messaging import ChannelRegistry
 
 TODAY = date(2026, 11, 28)
 

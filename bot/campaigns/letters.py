@@ -10,7 +10,7 @@ import yaml
 
 from bot import proforma, texts
 from bot.portfolio.records import ClientInfo, SystemOfRecord
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 
 def carta_mora_pdf(records: SystemOfRecord, client: ClientInfo, *, today: date, ejecutivo: str = "") -> bytes:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot import nlu, texts
 from bot.campaigns import common, launcher
 from bot.models import Campaign, CampaignSend, CampaignTarget, Client, Contact
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 CAMPAIGN = "fidelizacion"
 DIALOG = "loyalty"

@@ -23,8 +23,8 @@ from bot.models import CampaignSend, Client, Contact, Conversation
 from bot.portfolio.records import ClientInfo, DatabaseRecords
 from bot.scheduler import JobContext, schedule
 from bot.settings import Settings
-from channels.whatsapp import window
-from dialogs.catalogue import load_rules
+from bot import window
+from bot.rules import load_rules
 
 CAMPAIGN = "mora"
 RUN_JOB = "mora_run"

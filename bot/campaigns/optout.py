@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot import nlu, outbox
 from bot.addresses import normalise_address
 from bot.models import CampaignOptout, Conversation, Message
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 
 @lru_cache

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import nlu, texts
 from bot.campaigns.preventive_list import FIBRA, OTHER_PRODUCT, PROBLEM, ListError, parse_list  # noqa: F401
 from bot.models import Campaign, CampaignSend, CampaignTarget, Client, Product
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 CAMPAIGN = "preventivo"
 DIALOG = "preventive"

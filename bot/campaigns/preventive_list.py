@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot import nlu
 from bot.models import Client, Product
 from bot.texts import environment
-from dialogs.catalogue import load_rules
+from bot.rules import load_rules
 
 REQUIRED = ("nit", "opportunity")
 FIBRA, OTHER_PRODUCT, PROBLEM = "fibra", "otro_producto", "problema"

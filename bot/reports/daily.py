@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import texts
-from bot.clock import Clock
+from bot.messaging import MailSender
 from bot.models import CampaignSend, Case, CaseEvent, Client, Staff, Visit
 from bot.scheduler import JobContext, schedule
 from bot.settings import Settings
@@ -163,7 +163,7 @@ def recipients(session: Session, settings: Settings) -> list[str]:
 
 def render(report: DailyReport) -> tuple[str, str, str]:
     """Subject, plain text and HTML (templates/email/daily_report*)."""
-    from dialogs.catalogue import role_names
+    from bot.rules import role_names
 
     env = texts.environment()
     context = {"report": report, "day": texts.long_date(report.day), "role_names": role_names()}
@@ -186,17 +186,12 @@ def compose(settings: Settings, *, to: str, report: DailyReport, now: datetime) 
     return mime
 
 
-def deliver(settings: Settings, mime: EmailMessage, to: str) -> None:
-    """Through the email channel's own SMTP code (TLS, auth, error classes); an error raises and the
-    scheduler retries the mail job with backoff."""
-    from channels.email.sender import EmailChannel, _run
-
-    _run(EmailChannel(settings, sessions=None, clock=Clock())._smtp(mime, to))
-
-
-def send_report(session: Session, settings: Settings, *, day: date, to: str, now: datetime) -> EmailMessage:
+def send_report(session: Session, settings: Settings, *, day: date, to: str, now: datetime,
+                send_mail: MailSender) -> EmailMessage:
+    """`send_mail`: the email channel's own SMTP code (TLS, auth, error classes), given by the
+    composition root; an error raises and the scheduler retries the mail job with backoff."""
     mime = compose(settings, to=to, report=compute(session, day, settings), now=now)
-    deliver(settings, mime, to)
+    send_mail(mime, to)
     return mime
 
 
@@ -211,9 +206,12 @@ def run(ctx: JobContext) -> None:
         schedule_run(session, settings=settings, day=next_day(settings, run_at(settings, day)), now=now)
 
 
-def mail(ctx: JobContext) -> None:
-    payload = ctx.job.payload
-    send_report(ctx.session, ctx.runtime, day=date.fromisoformat(payload["date"]), to=payload["to"], now=ctx.now)
+def handlers(send_mail: MailSender) -> dict:
+    """The job handlers, bound to the process's mail sender."""
 
+    def mail(ctx: JobContext) -> None:
+        payload = ctx.job.payload
+        send_report(ctx.session, ctx.runtime, day=date.fromisoformat(payload["date"]), to=payload["to"],
+                    now=ctx.now, send_mail=send_mail)
 
-HANDLERS = {RUN_JOB: run, MAIL_JOB: mail}
+    return {RUN_JOB: run, MAIL_JOB: mail}

@@ -24,7 +24,7 @@ from bot.db import session_scope
 from bot.engine import Engine, Outcome
 from bot.models import Case, Conversation, Message
 from bot.settings import Settings
-from channels.base import Attachment, InboundMessage
+from bot.messaging import Attachment, InboundMessage
 from channels.email import loops, threads
 from channels.email.parse import Letter, all_files, parse
 from channels.email.quotes import strip_quotes

@@ -24,7 +24,7 @@ from bot import documents, texts
 from bot.clock import Clock
 from bot.models import Case, Document, Message, Outbox
 from bot.settings import Settings
-from channels.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from channels.email import loops, mailbox, threads
 
 log = logging.getLogger(__name__)
@@ -191,3 +191,13 @@ class EmailChannel:
                 box.append(mime.as_bytes(), folder, flag_set=["\\Seen"])
         except Exception:
             log.exception("could not copy message %s to the IMAP folder %s", mime["Message-ID"], folder)
+
+
+def mail_sender(settings: Settings):
+    """A `bot.messaging.MailSender` through this adapter's SMTP code (the daily report)."""
+    channel = EmailChannel(settings, sessions=None, clock=Clock())
+
+    def send_mail(mime: EmailMessage, recipient: str) -> None:
+        _run(channel._smtp(mime, recipient))
+
+    return send_mail

@@ -9,7 +9,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.worker import Worker
-from channels.registry import ChannelRegistry
+from bot.messaging import ChannelRegistry
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from bot import texts
 from bot.addresses import mask_address, normalise_phone
 from bot.clock import Clock
 from bot.engine import Engine, Outcome
-from channels.base import Attachment, InboundMessage
+from bot.messaging import Attachment, InboundMessage
 from channels.whatsapp import media
 
 CHANNEL = "whatsapp"

@@ -28,7 +28,7 @@ from bot.engine import Engine
 from bot.models import Job, Message
 from bot.outbox import backoff
 from bot.settings import Settings
-from channels.base import Attachment
+from bot.messaging import Attachment
 
 log = logging.getLogger(__name__)
 

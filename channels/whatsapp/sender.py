@@ -26,8 +26,9 @@ from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Conversation, Message, Outbox
 from bot.settings import Settings
-from channels.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
-from channels.whatsapp import links, window
+from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from bot import window
+from channels.whatsapp import links
 
 log = logging.getLogger(__name__)
 

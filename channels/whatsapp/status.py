@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Message
 from bot.settings import Settings
-from channels.whatsapp import window
+from bot import window
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.worker import Worker
-from channels.registry import ChannelRegistry
+from bot.messaging import ChannelRegistry
 
 
 def configured(settings: Settings) -> bool:

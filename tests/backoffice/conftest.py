@@ -10,10 +10,10 @@ from backoffice import accounts
 from backoffice.app import mount
 from bot.clock import ManualClock
 from bot.models import Staff
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from channels.console import RecordingChannel
-from channels.registry import ChannelRegistry
+from bot.messaging import ChannelRegistry
 from tests.backoffice.support import NOW, StaffClient, demo_hash
 
 

@@ -77,7 +77,7 @@ def test_throttling_state_is_shared_by_every_process(staff, clock, tmp_path):
     from fastapi import FastAPI
 
     from backoffice.app import mount
-    from bot.runtime import build_runtime
+    from bot.app.wiring import build_runtime
     from bot.settings import Settings
 
     apps = []

@@ -161,7 +161,7 @@ def test_reopen_by_the_ejecutiva(staff, login):
 
 
 def test_case_page_shows_client_products_timeline_costs_events_and_state(staff, login, runtime):
-    from channels.base import InboundMessage
+    from bot.messaging import InboundMessage
 
     runtime.conversations.handle(InboundMessage(channel="whatsapp", address="+59170000001", body="Hola",
                                                 external_id="wa-1"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backoffice.app import mount
 from bot.models import Conversation
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from channels.simulator import SimulatorChannel
 

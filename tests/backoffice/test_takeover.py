@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from backoffice import policy, takeover
 from bot.models import CaseEvent, Conversation, Message, Outbox, Staff, StaffTask
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 from tests.backoffice.support import NOW, make_case, make_conversation
 
 

@@ -23,7 +23,7 @@ from bot.models import (
     Outbox,
     Staff,
 )
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 
 LOYALTY_SID = "HX" + "e5" * 16
 IMPORTADORA = ("1020304021", "+59170000001", "gerencia@empresa.bo")

@@ -27,7 +27,7 @@ from bot.models import (
     Product,
     Staff,
 )
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 from tests.backoffice.support import CSRF, PASSWORD, StaffClient, demo_hash
 from tests.whatsapp.conftest import TEMPLATES
 

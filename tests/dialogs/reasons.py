@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.texts import environment
-from dialogs.catalogue import role_names
+from bot.rules import role_names
 
 
 def decisions_module():

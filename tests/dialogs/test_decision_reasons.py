@@ -12,7 +12,7 @@ import pytest
 from backoffice.web import local
 from bot.models import CaseEvent
 from bot.texts import environment
-from dialogs.catalogue import role_names
+from bot.rules import role_names
 from tests.dialogs.reasons import decisions_module, reason
 
 DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.models import Case, Message
 from bot.portfolio import DEMO_CARTERA_DIR, import_cartera
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from channels.email.sender import EmailChannel
 from tests.conftest import service_missing

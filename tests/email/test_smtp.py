@@ -157,6 +157,6 @@ def test_retry_reuses_the_message_id(make_bot, smtp_server):
 
 
 def _outbound(message):
-    from channels.base import OutboundMessage
+    from bot.messaging import OutboundMessage
 
     return OutboundMessage(message.id, "email", CLIENT, message.body, {})

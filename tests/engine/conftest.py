@@ -8,6 +8,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.engine import Engine
+from dialogs.registry import dialogs
 from bot.models import Client, Contact, Product, Staff
 from bot.settings import Settings
 
@@ -45,4 +46,4 @@ def clock():
 
 @pytest.fixture
 def engine(portfolio, clock):
-    return Engine(portfolio.sessions, settings=Settings(database_url=portfolio.url), clock=clock)
+    return Engine(portfolio.sessions, settings=Settings(database_url=portfolio.url), clock=clock, dialogs=dialogs())

@@ -7,10 +7,11 @@ import time
 from sqlalchemy import func, select
 
 from bot.engine import Engine
+from dialogs.registry import dialogs
 from bot.models import Conversation, Message
 from bot.portfolio.records import DatabaseRecords
 from bot.settings import Settings
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 
 
 class SlowRecords(DatabaseRecords):
@@ -22,7 +23,7 @@ class SlowRecords(DatabaseRecords):
 
 
 def test_concurrent_messages_of_one_conversation_are_serialised(portfolio, clock):
-    engine = Engine(portfolio.sessions, settings=Settings(database_url=portfolio.url), clock=clock,
+    engine = Engine(portfolio.sessions, settings=Settings(database_url=portfolio.url), clock=clock, dialogs=dialogs(),
                     records_factory=SlowRecords)
     address = "+59178888888"
     engine.handle(InboundMessage("console", address, "Hola", "c-0"))  # -> ask_nit

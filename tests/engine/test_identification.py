@@ -6,7 +6,7 @@ import itertools
 from sqlalchemy import func, select
 
 from bot.models import Conversation, Message, Outbox, StaffTask
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 
 from tests.support import EMAIL, NIT, OTHER_NIT, PHONE
 

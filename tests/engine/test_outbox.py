@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from bot.models import CaseEvent, Message, Outbox
 from bot.outbox import LEASE, OutboxDeliverer
-from channels.base import InboundMessage, PermanentSendError, SendResult, TransientSendError
-from channels.registry import ChannelRegistry
+from bot.messaging import InboundMessage, PermanentSendError, SendResult, TransientSendError
+from bot.messaging import ChannelRegistry
 
 
 class ScriptedChannel:

@@ -29,7 +29,7 @@ def test_a_missing_variable_fails_instead_of_printing_nothing():
 
 
 def test_no_model_stays_registered_in_the_shared_machines(engine, portfolio):
-    from channels.base import InboundMessage
+    from bot.messaging import InboundMessage
     from dialogs.registry import dialogs
 
     for n, text in enumerate(["Hola", "7", "agosto", "cancelar"]):

@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 
 from bot.app import create_app
 from bot.clock import ManualClock
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from tests.whatsapp.conftest import NOW, make_settings
 
 

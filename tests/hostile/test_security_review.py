@@ -10,7 +10,7 @@ import pytest
 from bot.addresses import mask_address, mask_email, mask_nit, mask_phone
 from bot.clock import ManualClock
 from bot.settings import Settings
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 from channels.email.sender import Draft, EmailChannel
 from tests.backoffice.conftest import app, clock, login, runtime, staff  # noqa: F401
 from tests.backoffice.support import NOW, PASSWORD, StaffClient

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from bot.attachments import ERROR_PREFIX
 from bot.clock import ManualClock
 from bot.models import Document, InboundFailure, Job, Message, StaffTask
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from channels.console import RecordingChannel
 from channels.email.ingest import Ingestor
-from channels.registry import ChannelRegistry
+from bot.messaging import ChannelRegistry
 from tests.whatsapp.test_media import IMG_ME, IMG_MM, JPEG
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.models import Case, Client, Conversation, InboundFailure, Message, Outbox
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 
 NOW = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.models import Conversation, Message
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 from channels.console import ConsoleChannel
-from channels.registry import ChannelRegistry
+from bot.messaging import ChannelRegistry
 
 SENDER = "+59170000001"
 SLOW_DOWN = "Estamos recibiendo muchos mensajes suyos en poco tiempo."

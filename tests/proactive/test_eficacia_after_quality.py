@@ -14,7 +14,7 @@ from itertools import count
 from sqlalchemy import select
 
 from bot.models import Case, StaffTask
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 from tests.backoffice.conftest import app, clock, login, runtime, staff  # noqa: F401
 from tests.backoffice.support import EL_VALLE_NIT, TUNARI_NIT, make_case, make_conversation
 

@@ -20,8 +20,9 @@ from sqlalchemy import text
 from bot.clock import Clock
 from bot.db import make_engine, make_session_factory
 from bot.engine import Engine
+from dialogs.registry import dialogs
 from bot.settings import Settings
-from channels.base import InboundMessage
+from bot.messaging import InboundMessage
 from tests.support import ROOT
 
 pytestmark = pytest.mark.timeout(240)  # bounded by their own deadlines; this only stops a hang
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.timeout(240)  # bounded by their own deadlines; this on
 def queue_greetings(url: str, harness, clients: int) -> None:
     """Each client writes "Hola"; the engine (in this process) commits one reply each to the outbox."""
     engine = make_engine(url)
-    conversations = Engine(make_session_factory(engine), settings=Settings(database_url=url), clock=Clock())
+    conversations = Engine(make_session_factory(engine), settings=Settings(database_url=url), clock=Clock(), dialogs=dialogs())
     for n in range(clients):
         conversations.handle(InboundMessage("whatsapp", harness.phone(n), "Hola", f"SMfault{n:028d}"))
     engine.dispose()

@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.clock import ManualClock
 from bot.models import Message, Outbox
 from bot.portfolio import DEMO_CARTERA_DIR, import_cartera
-from bot.runtime import build_runtime
+from bot.app.wiring import build_runtime
 from bot.settings import Settings
 from channels.whatsapp import signature
 

@@ -28,7 +28,7 @@ from twilio.http.http_client import TwilioHttpClient
 from bot import documents, outbox
 from bot.clock import ManualClock
 from bot.models import Conversation
-from channels.base import OutboundMessage, PermanentSendError
+from bot.messaging import OutboundMessage, PermanentSendError
 from channels.whatsapp.sender import WhatsAppChannel
 
 from tests.conftest import ROOT, service_missing, shared_path

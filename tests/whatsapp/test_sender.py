@@ -12,8 +12,8 @@ from sqlalchemy import select
 from bot import documents, outbox
 from bot.models import Client, Conversation, Message, Outbox, StaffTask
 from bot.settings import Settings
-from channels.base import OutboundMessage, TransientSendError
-from channels.whatsapp import window
+from bot.messaging import OutboundMessage, TransientSendError
+from bot import window
 from channels.whatsapp.sender import MAX_BODY, WhatsAppChannel, split_text
 
 from tests.whatsapp.conftest import IMPORTADORA, PUBLIC, TEMPLATES, make_settings

@@ -1,8 +1,14 @@
-"""The neutral message shapes every channel speaks, and the adapter Protocol."""
+"""The neutral message shapes every channel speaks, the adapter Protocol and the registry.
+
+Channel adapters (channels/) implement `Channel` and are registered by the composition root
+(bot/app); the core only ever sees these types.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Callable
+from email.message import EmailMessage
 from typing import Protocol
 
 
@@ -59,3 +65,25 @@ class Channel(Protocol):
     name: str
 
     def send(self, message: OutboundMessage) -> SendResult: ...
+class ChannelRegistry:
+    """Name -> adapter. The outbox only delivers rows whose channel is registered in this process."""
+
+    def __init__(self, *channels: Channel):
+        self._channels: dict[str, Channel] = {}
+        for channel in channels:
+            self.register(channel)
+
+    def register(self, channel: Channel) -> None:
+        self._channels[channel.name] = channel
+
+    def get(self, name: str) -> Channel | None:
+        return self._channels.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._channels)
+
+
+# Mail that is not a reply in a conversation (the daily report to staff): (message, recipient).
+# The email adapter provides it; raising TransientSendError / PermanentSendError as `send` does.
+MailSender = Callable[[EmailMessage, str], None]

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot.runtime import Runtime, build_runtime
+from bot.app.wiring import build_runtime
+from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
 from channels.whatsapp import wiring as whatsapp
 

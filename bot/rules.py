@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-RULES_DIR = Path(__file__).resolve().parent / "rules"
+# The business data lives beside the dialogs that use it (dialogs/rules/); the core reads it as data.
+RULES_DIR = Path(__file__).resolve().parents[1] / "dialogs" / "rules"
 
 
 @lru_cache(maxsize=64)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.settings import get_settings
 
-DEMO_CARTERA = Path(__file__).resolve().parent / "demo" / "cartera"
+DEMO_CARTERA = Path(__file__).resolve().parents[1] / "demo" / "cartera"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,7 +102,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    from bot.runtime import build_runtime
+    from bot.app.wiring import build_runtime
 
     runtime = build_runtime(get_settings())
     if args.once:
@@ -114,9 +114,9 @@ def cmd_worker(args) -> int:
 
 def cmd_chat(args) -> int:
     from bot.clock import Clock, FixedDateClock
-    from bot.runtime import build_runtime
+    from bot.app.wiring import build_runtime
     from channels.console import ConsoleChannel, run_chat
-    from channels.registry import ChannelRegistry
+    from bot.messaging import ChannelRegistry
 
     clock = FixedDateClock(args.today) if args.today else Clock()
     runtime = build_runtime(get_settings(), clock=clock, channels=ChannelRegistry(ConsoleChannel(sys.stdout)))
@@ -192,6 +192,7 @@ def cmd_daily_report(args) -> int:
     from bot.db import make_engine, make_session_factory, session_scope
     from bot.reports import daily
     from bot.texts import long_date, render_cli
+    from channels.email.sender import mail_sender
 
     settings = get_settings()
     clock = Clock()
@@ -204,7 +205,8 @@ def cmd_daily_report(args) -> int:
                 return 0
             recipients = daily.recipients(session, settings)
             for address in recipients:
-                daily.send_report(session, settings, day=day, to=address, now=clock.now())
+                daily.send_report(session, settings, day=day, to=address, now=clock.now(),
+                                  send_mail=mail_sender(settings))
     finally:
         engine.dispose()
     print(render_cli("daily_report_sent", day=long_date(day), recipients=recipients))

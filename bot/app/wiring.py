@@ -1,0 +1,67 @@
+"""The composition root: settings -> database -> dialogs -> engine -> channels -> outbox ->
+scheduler -> worker, once per process. The only place that knows every package."""
+from __future__ import annotations
+
+from bot import attachments, quality, retention
+from bot.campaigns import launcher, mora, timeout
+from bot.clock import Clock
+from bot.db import make_engine, make_session_factory
+from bot.engine import Engine
+from bot.messaging import ChannelRegistry
+from bot.outbox import OutboxDeliverer
+from bot.reports import daily
+from bot.runtime import Runtime
+from bot.scheduler import Bootstrap, Scheduler
+from bot.settings import Settings
+from bot.worker import Worker
+from channels.email import wiring as email
+from channels.email.sender import mail_sender
+from channels.simulator import register_simulators
+from channels.whatsapp import wiring as whatsapp
+from dialogs.registry import dialogs
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None,
+                  channels: ChannelRegistry | None = None) -> Runtime:
+    clock = clock or Clock()
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    channels = channels or ChannelRegistry()
+    if settings.demo_mode:
+        register_simulators(channels)  # the /simulador page's WhatsApp-like chat and email form
+    deliverer = OutboxDeliverer(sessions, channels, clock=clock, max_attempts=settings.outbox_max_attempts,
+                                batch_size=settings.outbox_batch_size)
+    conversations = Engine(sessions, settings=settings, clock=clock, dialogs=dialogs())
+    worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
+    # Durable timers and campaigns: every job kind with its handler, one scheduler per process.
+    scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
+        **quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS, **timeout.HANDLERS, **daily.handlers(mail_sender(settings)),
+        **retention.HANDLERS})
+    # Recurring jobs schedule their first run when the worker starts (idempotent across processes).
+    for recurring, enabled in ((mora, bool(settings.mora_run_day)), (daily, bool(settings.daily_report_time)),
+                               (retention, retention.enabled(settings))):
+        if enabled:
+            worker.tasks.append(Bootstrap(sessions, settings=settings, clock=clock,
+                                          schedule_first=recurring.schedule_first))
+    # Attachments the disk refused when their message came (disk full, folder unwritable).
+    worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
+    # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it
+    # gets its own thread, so replies to clients are never queued behind it.
+    worker.background.append(scheduler.run_due)
+    # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
+    whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
+                     channels=channels, worker=worker)
+    # Email when IMAP_HOST is set: the SMTP adapter and the IMAP poller (a worker task).
+    email_poller = email.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
+                                 channels=channels, worker=worker)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        conversations=conversations,
+        channels=channels,
+        deliverer=deliverer,
+        worker=worker,
+        clock=clock,
+        email_poller=email_poller,
+    )
