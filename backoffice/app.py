@@ -8,8 +8,26 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from backoffice import accounts, cases, policy, security, takeover
+from backoffice import (
+    accounts,
+    cases,
+    policy,
+    routes_auth,
+    routes_campaigns,
+    routes_case,
+    routes_conversation,
+    routes_kpis,
+    routes_preventive,
+    routes_procedures,
+    routes_queue,
+    routes_users,
+    routes_visits,
+    security,
+    takeover,
+)
+from backoffice.simulator_app import create_simulator
 from backoffice.web import CsrfFailed, NotFound, NotSignedIn, redirect, render, url
+from bot import unavailable
 from bot.runtime import Runtime
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -21,25 +39,10 @@ def _wants_json(request: Request) -> bool:
 
 
 def create_backoffice(runtime: Runtime) -> FastAPI:
-    from backoffice import (
-        routes_auth,
-        routes_campaigns,
-        routes_case,
-        routes_conversation,
-        routes_kpis,
-        routes_preventive,
-        routes_procedures,
-        routes_queue,
-        routes_users,
-        routes_visits,
-    )
-
     app = FastAPI(title="Back-office", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     app.state.signing = security.Signing(security.secret_key(runtime.settings))
     app.add_middleware(security.SecurityHeadersMiddleware)
-    from bot import unavailable
-
     unavailable.install(app, page="backoffice/unavailable.html")  # database down: 503, not 500
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (routes_auth, routes_queue, routes_case, routes_conversation, routes_kpis, routes_procedures,
@@ -79,8 +82,6 @@ def create_backoffice(runtime: Runtime) -> FastAPI:
 def mount(app: FastAPI, runtime: Runtime) -> None:
     app.mount(PREFIX, create_backoffice(runtime))
     if runtime.settings.demo_mode:
-        from backoffice.simulator_app import create_simulator
-
         app.mount("/simulador", create_simulator(runtime))
 
     @app.get("/", include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from backoffice import auth, policy, security
 from bot.clock import LOCAL_TZ
 from bot.db import session_scope
+from bot.rules import role_names, tramites
 from bot.runtime import Runtime
 from bot.texts import environment
-from bot.rules import role_names, tramites
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -95,8 +95,6 @@ def local(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     if value is None:
         return ""
     if value.tzinfo is None:  # SQLite returns naive UTC
-        from datetime import UTC
-
         value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL_TZ).strftime(fmt)
 

@@ -7,12 +7,15 @@ dialog's bound methods here, so the table stays plain data.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
 from transitions import Machine
 
+TRAMITE_DIALOG_PREFIX = "tramite_"  # trámite X is handled by the dialog named tramite_X
+INTAKE_DIALOG = "intake"
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
 STATE_CALLBACK_KEYS = ("on_enter", "on_exit")
 
@@ -29,9 +32,18 @@ class Turn:
     services: Any  # bot.turn.TurnServices: replies, cases, client data
     jump: tuple[str, str | None] | None = None  # (dialog, state or None = start it)
     scratch: dict = field(default_factory=dict)  # per-message values, never persisted
+    # Every dialog of the process, by name (the engine's registry): for dialogs that hand over.
+    dialogs: Mapping[str, Dialog] = field(default_factory=dict)
 
     def start_dialog(self, name: str) -> None:
         self.jump = (name, None)
+
+    def start_tramite(self, code: str) -> None:
+        """Start the trámite's own dialog on this same message; the generic intake takes a trámite
+        that has none."""
+        self.data["tramite"] = code
+        name = f"{TRAMITE_DIALOG_PREFIX}{code}"
+        self.start_dialog(name if name in self.dialogs else INTAKE_DIALOG)
 
     def go_to(self, name: str, state: str) -> None:
         self.jump = (name, state)

@@ -25,13 +25,13 @@ from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
 from bot.db import session_scope
+from bot.dialog import Dialog, Turn
+from bot.messaging import Attachment, InboundMessage
 from bot.models import Case, Conversation, Document, Message
 from bot.observability import correlation
 from bot.portfolio.records import DatabaseRecords
 from bot.settings import Settings
 from bot.turn import TurnServices
-from bot.messaging import Attachment, InboundMessage
-from bot.dialog import Dialog, Turn
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ class Engine:
         # A deep copy: nested values mutated in place would otherwise also change the loaded
         # "original", and the ORM would see no change to write.
         turn = Turn(state=conversation.state, data=copy.deepcopy(conversation.data or {}), text=message.body,
-                    nlu=analysis, today=self.clock.today(), services=services)
+                    nlu=analysis, today=self.clock.today(), services=services, dialogs=self.dialogs)
         turn.scratch["document_ids"] = [d.id for d in documents.stored]
         if (not message.body.strip() or self._case_reply_with_files(session, conversation, message, documents)) \
                 and (documents.stored or documents.rejected):

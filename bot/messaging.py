@@ -5,9 +5,9 @@ Channel adapters (channels/) implement `Channel` and are registered by the compo
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Protocol
 

@@ -10,6 +10,8 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from bot.rules import load_rules, menu_items
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LOCALE = "es_BO"
 
@@ -34,8 +36,6 @@ def period(value: str) -> str:
 
 @lru_cache
 def labels() -> dict:
-    from bot.rules import load_rules
-
     return load_rules("labels.yaml")
 
 
@@ -60,8 +60,6 @@ def environment() -> Environment:
     env.filters["product_label"] = product_label
     env.filters["charge_text"] = lambda code: labels()["charges"][code]
     env.globals["labels"] = labels
-    from bot.rules import menu_items
-
     env.globals["menu_items"] = menu_items
     return env
 

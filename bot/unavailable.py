@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.texts import environment
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
@@ -37,8 +39,6 @@ def install(app: FastAPI, *, page: str | None = None) -> None:
                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if page is not None and "text/html" in request.headers.get("accept", ""):
-            from bot.texts import environment
-
             body = environment().get_template(page).render(retry_after=RETRY_AFTER_SECONDS)
             return HTMLResponse(body, status_code=503, headers=headers)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503,

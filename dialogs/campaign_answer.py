@@ -19,10 +19,7 @@ class CampaignAnswerDialog(Dialog):
 
     def hand_to(self, turn: Turn, code: str) -> None:
         """The trámite's dialog starts on this same message (the engine fires its `start`)."""
-        from dialogs.main import dialog_for
-
-        turn.data["tramite"] = code
-        turn.start_dialog(dialog_for(code))
+        turn.start_tramite(code)
 
     def leave_for_new_request(self, event) -> None:
         self.hand_to(event.model, event.model.nlu.tramite)

@@ -10,8 +10,8 @@ Unclear twice -> the menu. Every answer lands on the campaign target (loyalty.re
 from __future__ import annotations
 
 from bot.campaigns import loyalty
-from bot.models import Client
 from bot.dialog import Turn
+from bot.models import Client
 from dialogs.campaign_answer import CampaignAnswerDialog
 from dialogs.tramite_j import read_updates
 

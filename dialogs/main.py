@@ -121,8 +121,7 @@ class MainDialog(Dialog):
         pending = turn.data.pop("pending_tramite", None)
         turn.services.say("welcome_client")
         if pending:
-            turn.data["tramite"] = pending
-            turn.start_dialog(dialog_for(pending))
+            turn.start_tramite(pending)
         else:
             turn.services.say("menu")
 
@@ -150,23 +149,13 @@ class MainDialog(Dialog):
 
     def start_tramite(self, event) -> None:
         turn: Turn = event.model
-        code = self._chosen_tramite(turn)
-        turn.data["tramite"] = code
-        turn.start_dialog(dialog_for(code))
+        turn.start_tramite(self._chosen_tramite(turn))
 
     def show_menu(self, event) -> None:
         event.model.services.say("menu")
 
     def show_menu_again(self, event) -> None:
         event.model.services.say("menu", not_understood=True)
-
-
-def dialog_for(tramite: str) -> str:
-    """The dialog that handles a trámite; the generic intake until a specific one exists."""
-    from dialogs.registry import specific_dialog_names
-
-    name = f"tramite_{tramite}"
-    return name if name in specific_dialog_names() else "intake"
 
 
 def tramite_name(code: str) -> str:

@@ -3,8 +3,8 @@ viernes") is recorded and checked again a week later (bot/campaigns/mora.py)."""
 from __future__ import annotations
 
 from bot.campaigns import mora
-from bot.models import CampaignSend
 from bot.dialog import Turn
+from bot.models import CampaignSend
 from dialogs.campaign_answer import CampaignAnswerDialog
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from bot import texts
 from bot.campaigns import launcher, preventive
-from bot.models import CampaignSend, CampaignTarget, Product
 from bot.dialog import Turn
+from bot.models import CampaignSend, CampaignTarget, Product
 from dialogs.campaign_answer import MAX_UNCLEAR, CampaignAnswerDialog
 from dialogs.tramite_e import DamageDialog
 from dialogs.tramite_k import FiberMigrationDialog
@@ -135,11 +135,9 @@ class PreventiveDialog(CampaignAnswerDialog):
 
     def _open_offer_case(self, turn: Turn, target: CampaignTarget) -> None:
         """K.11: the ejecutivo(a) sends the commercial proposal for the product offered."""
-        from dialogs.registry import dialogs  # the registry imports this module
-
         session = turn.services.session
         product = session.get(Product, target.product_id) if target.product_id else None
-        fiber = dialogs()[FIBER_DIALOG]  # K's case opening (SLA, decisions log) and target link
+        fiber = turn.dialogs[FIBER_DIALOG]  # K's case opening (SLA, decisions log) and target link
         turn.data["target_id"] = target.id
         case, _ = fiber.open_case(
             turn, role="ejecutivo",

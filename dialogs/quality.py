@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from bot import quality
-from bot.models import Case
 from bot.dialog import Dialog, Turn
+from bot.models import Case
 
 MAX_UNCLEAR = 2
 
@@ -59,10 +59,7 @@ class QualityDialog(Dialog):
         turn: Turn = event.model
         quality.ask_ejecutivo_to_call(turn.services.session, self._case(turn), now=turn.services.now,
                                       note=turn.text)
-        turn.data["tramite"] = turn.nlu.tramite
-        from dialogs.main import dialog_for
-
-        turn.start_dialog(dialog_for(turn.nlu.tramite))
+        turn.start_tramite(turn.nlu.tramite)
 
     def leave_to_ejecutivo(self, event) -> None:
         turn: Turn = event.model

@@ -1,46 +1,37 @@
-"""Every dialog, built once per process (building a Machine costs ~0.5 ms; triggering ~20 µs)."""
+"""Every dialog, built once per process (building a Machine costs ~0.5 ms; triggering ~20 µs).
+
+Discovered, not listed: every module of this package contributes the Dialog subclasses it
+defines with a `name` (a new trámite is one module `tramite_<letter>.py`, a campaign's answer
+dialog one module too). The composition root (bot/app) hands the result to the engine.
+"""
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from functools import lru_cache
 
+import dialogs as package
 from bot.dialog import Dialog
-from dialogs.intake import IntakeDialog
-from dialogs.loyalty import LoyaltyDialog
-from dialogs.main import MainDialog
-from dialogs.mora import MoraDialog
-from dialogs.preventive import PreventiveDamageDialog, PreventiveDialog, PreventiveFiberDialog
-from dialogs.quality import QualityDialog
 
 
 def discover() -> list[type[Dialog]]:
-    """Every `dialogs/tramite_*.py` module contributes its TramiteDialog subclasses."""
-    import importlib
-    import inspect
-    import pkgutil
-
-    import dialogs
-    from dialogs.tramite import TramiteDialog
-
-    found = []
-    for module_info in sorted(pkgutil.iter_modules(dialogs.__path__), key=lambda m: m.name):
-        if not module_info.name.startswith("tramite_"):
+    found: list[type[Dialog]] = []
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if module_info.name == "registry":
             continue
-        module = importlib.import_module(f"dialogs.{module_info.name}")
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, TramiteDialog) and cls.__module__ == module.__name__:
+            # Only concrete dialogs (they name themselves), each counted in its own module.
+            if issubclass(cls, Dialog) and cls.__module__ == module.__name__ and "name" in vars(cls):
                 found.append(cls)
+    names = [cls.name for cls in found]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise RuntimeError(f"two dialogs share the names {sorted(duplicates)}")
     return found
-
-
-DIALOG_CLASSES: list[type[Dialog]] = [MainDialog, IntakeDialog, QualityDialog, MoraDialog, LoyaltyDialog,
-                                     PreventiveDialog, PreventiveFiberDialog, PreventiveDamageDialog,
-                                     *discover()]
 
 
 @lru_cache
 def dialogs() -> dict[str, Dialog]:
-    return {cls.name: cls() for cls in DIALOG_CLASSES}
-
-
-def specific_dialog_names() -> set[str]:
-    return {cls.name for cls in DIALOG_CLASSES if cls.name.startswith("tramite_")}
+    return {cls.name: cls() for cls in discover()}

@@ -15,11 +15,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
 
+from bot import cases as case_log
 from bot import nlu, requirements
+from bot.dialog import Dialog, Turn
 from bot.models import Document
 from bot.portfolio.records import ProductInfo
-from bot.dialog import Dialog, Turn
 from bot.rules import load_rules, tramites
+from dialogs.vocabulary import products_named_by_type
 
 MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
 
@@ -108,8 +110,6 @@ class TramiteDialog(Dialog):
             chosen = [listed[n - 1] for n in option_numbers(turn.text) if 1 <= n <= len(listed)]
         if not chosen and len(candidates) > 1 and not turn.scratch.get("not_found"):
             # "el internet": the client's only product of a type named in words.
-            from dialogs.vocabulary import products_named_by_type
-
             chosen = products_named_by_type(self, turn)
             if chosen:
                 self.decide(turn, "product_by_type", contracts=chosen)
@@ -201,8 +201,6 @@ class TramiteDialog(Dialog):
                   requirement_codes: list[str] | None = None, role_when_complete: str | None = None,
                   status: str | None = None, data: dict | None = None):
         """Open the case, attach documents received in this message, log the decisions."""
-        from bot import cases as case_log
-
         services = turn.services
         checklist = requirements.checklist(requirement_codes or [])
         document_ids = turn.data.pop("document_ids", [])

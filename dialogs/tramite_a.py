@@ -16,13 +16,19 @@ from __future__ import annotations
 import unicodedata
 from decimal import Decimal
 
-
 from bot import requirements, texts
 from bot.dialog import Turn
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary import (  # noqa: F401 - re-exported for the B, C and J dialogs
-    find_labels, phrase_positions, products_named_by_type, vocabulary, word_matches, words_of)
+    find_labels,
+    phrase_positions,
+    products_named_by_type,
+    vocabulary,
+    word_matches,
+    words_of,
+)
+
 
 # --- helpers shared by the A, B, C and J dialogs ------------------------------------------------
 def fold_same_length(text: str) -> str:

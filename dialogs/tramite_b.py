@@ -15,8 +15,8 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from bot import nlu, requirements, texts
-from bot.portfolio.records import ProductInfo
 from bot.dialog import Turn
+from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.tramite_a import (

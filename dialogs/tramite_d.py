@@ -19,13 +19,20 @@ from decimal import Decimal
 from functools import lru_cache
 
 from bot import nlu, requirements, texts
+from bot.dialog import Turn
 from bot.nlu.normalise import fold
 from bot.nlu.rules import rules as nlu_rules
-from bot.dialog import Turn
 from bot.rules import load_rules
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary_def import (  # noqa: F401 - first and find stay importable from here
-    ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first, message, vocabulary)
+    ALL_PRODUCT_TYPES,
+    LooseConfirmMixin,
+    confirm,
+    find,
+    first,
+    message,
+    vocabulary,
+)
 
 
 # --- D-only helpers ----------------------------------------------------------------------------

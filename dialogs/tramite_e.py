@@ -19,12 +19,19 @@ import phonenumbers
 from bot import cases as case_log
 from bot import nlu, texts
 from bot.addresses import normalise_phone
+from bot.dialog import Turn
 from bot.models import WorkOrder
 from bot.nlu.rules import rules as nlu_rules
-from bot.dialog import Turn
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary_def import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, find, first,
-                                    message, vocabulary)
+from dialogs.vocabulary_def import (
+    ALL_PRODUCT_TYPES,
+    LooseConfirmMixin,
+    confirm,
+    find,
+    first,
+    message,
+    vocabulary,
+)
 
 COLLECTING = ["start", "choose_product", "ask_component", "ask_problem", "ask_diagnosis",
               "confirm_address", "ask_address", "ask_phone"]

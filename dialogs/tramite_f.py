@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from bot import cases as case_log
 from bot import nlu, texts
-from bot.models import BillingClaim
 from bot.dialog import Turn
+from bot.models import BillingClaim
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary_def import (ALL_PRODUCT_TYPES, LooseConfirmMixin, confirm, first,
-                                    message, vocabulary)
+from dialogs.vocabulary_def import (
+    ALL_PRODUCT_TYPES,
+    LooseConfirmMixin,
+    confirm,
+    first,
+    message,
+    vocabulary,
+)
 
 COLLECTING = ["start", "choose_product", "ask_period", "ask_reason"]
 MAX_KEPT_TEXTS = 8

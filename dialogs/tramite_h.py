@@ -25,8 +25,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot import nlu, requirements, texts
-from bot.portfolio.records import ProductInfo
 from bot.dialog import Turn
+from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 

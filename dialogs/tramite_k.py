@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot import nlu, texts
-from bot.portfolio.records import ProductInfo
 from bot.dialog import Turn
+from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 

@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from bot import nlu, texts
+from bot.dialog import Turn
 from bot.nlu.normalise import fold
 from bot.portfolio.records import ProductInfo
-from bot.dialog import Turn
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.tramite_h import first_match, mentions, vocabulary

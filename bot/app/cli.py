@@ -1,4 +1,9 @@
-"""`python -m bot <command>`: every command uses the database named by DATABASE_URL."""
+"""`python -m bot <command>`: every command uses the database named by DATABASE_URL.
+
+Each command imports what it needs inside its own function, on purpose: the whole application
+(FastAPI, every channel, dialog and page) takes about 2 s to import here, which `nlu`, `migrate` and
+`chat` need not pay.
+"""
 from __future__ import annotations
 
 import argparse
@@ -113,10 +118,10 @@ def cmd_worker(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from bot.clock import Clock, FixedDateClock
     from bot.app.wiring import build_runtime
-    from channels.console import ConsoleChannel, run_chat
+    from bot.clock import Clock, FixedDateClock
     from bot.messaging import ChannelRegistry
+    from channels.console import ConsoleChannel, run_chat
 
     clock = FixedDateClock(args.today) if args.today else Clock()
     runtime = build_runtime(get_settings(), clock=clock, channels=ChannelRegistry(ConsoleChannel(sys.stdout)))

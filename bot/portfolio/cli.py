@@ -13,6 +13,7 @@ from bot.db import make_engine, make_session_factory, session_scope
 from bot.portfolio.csv_schema import SPECS
 from bot.portfolio.importer import ImportReport, import_cartera
 from bot.portfolio.issues import PortfolioImportError, message
+from bot.settings import get_settings
 
 
 def run_cli(directory: Path, database_url: str, stdout: TextIO, stderr: TextIO) -> int:
@@ -45,8 +46,6 @@ def summary(report: ImportReport, directory: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.settings import get_settings
-
     parser = argparse.ArgumentParser(prog="python -m bot.portfolio.cli")
     parser.add_argument("directory", type=Path)
     parser.add_argument("--database-url", default=None, help="default: DATABASE_URL")

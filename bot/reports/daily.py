@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from bot import texts
 from bot.messaging import MailSender
 from bot.models import CampaignSend, Case, CaseEvent, Client, Staff, Visit
+from bot.rules import role_names
 from bot.scheduler import JobContext, schedule
 from bot.settings import Settings
 
@@ -163,8 +164,6 @@ def recipients(session: Session, settings: Settings) -> list[str]:
 
 def render(report: DailyReport) -> tuple[str, str, str]:
     """Subject, plain text and HTML (templates/email/daily_report*)."""
-    from bot.rules import role_names
-
     env = texts.environment()
     context = {"report": report, "day": texts.long_date(report.day), "role_names": role_names()}
     subject = " ".join(env.get_template("email/daily_report_subject.txt").render(**context).split())

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import documents, texts
 from bot.clock import Clock
+from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from bot.models import Case, Document, Message, Outbox
 from bot.settings import Settings
-from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from channels.email import loops, mailbox, threads
 
 log = logging.getLogger(__name__)

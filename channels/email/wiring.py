@@ -7,9 +7,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.engine import Engine
+from bot.messaging import ChannelRegistry
 from bot.settings import Settings
 from bot.worker import Worker
-from bot.messaging import ChannelRegistry
+from channels.email.inbound import MailboxPoller
+from channels.email.ingest import Ingestor
+from channels.email.sender import EmailChannel
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +29,6 @@ def install(*, settings: Settings, sessions: sessionmaker[Session], engine: Engi
     for name in ("imap_security", "smtp_security"):
         if getattr(settings, name).lower() not in ("ssl", "starttls", "plain"):
             raise ValueError(f"{name.upper()} must be ssl, starttls or plain")
-    from channels.email.inbound import MailboxPoller
-    from channels.email.ingest import Ingestor
-    from channels.email.sender import EmailChannel
-
     if not settings.smtp_host or not settings.email_from:
         # Replies wait in the outbox (its rows are only claimed for registered channels).
         log.warning("IMAP_HOST is set but SMTP_HOST or EMAIL_FROM is not: email replies are not sent")

@@ -25,10 +25,10 @@ from bot.attachments import resolve_warning, warn_staff_later
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.engine import Engine
+from bot.messaging import Attachment
 from bot.models import Job, Message
 from bot.outbox import backoff
 from bot.settings import Settings
-from bot.messaging import Attachment
 
 log = logging.getLogger(__name__)
 

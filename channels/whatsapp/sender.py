@@ -21,13 +21,13 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot import window
 from bot.addresses import WHATSAPP_PREFIX, normalise_phone
 from bot.clock import Clock
 from bot.db import session_scope
+from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from bot.models import Conversation, Message, Outbox
 from bot.settings import Settings
-from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
-from bot import window
 from channels.whatsapp import links
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import window
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.models import Message
 from bot.settings import Settings
-from bot import window
 
 log = logging.getLogger(__name__)
 

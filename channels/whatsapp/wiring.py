@@ -6,9 +6,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.engine import Engine
+from bot.messaging import ChannelRegistry
 from bot.settings import Settings
 from bot.worker import Worker
-from bot.messaging import ChannelRegistry
+from channels.whatsapp.media import MediaDownloader, MediaJobs
+from channels.whatsapp.routes import install_writer_gate, router
+from channels.whatsapp.sender import WhatsAppChannel
 
 
 def configured(settings: Settings) -> bool:
@@ -19,9 +22,6 @@ def install(*, settings: Settings, sessions: sessionmaker[Session], engine: Engi
             channels: ChannelRegistry, worker: Worker) -> None:
     if not configured(settings):
         return
-    from channels.whatsapp.media import MediaDownloader, MediaJobs
-    from channels.whatsapp.sender import WhatsAppChannel
-
     if channels.get(WhatsAppChannel.name) is None:
         channels.register(WhatsAppChannel(settings, sessions, clock=clock))
     jobs = MediaJobs(sessions, engine, MediaDownloader(settings), clock=clock,
@@ -31,7 +31,5 @@ def install(*, settings: Settings, sessions: sessionmaker[Session], engine: Engi
 
 def include_routes(app: FastAPI, settings: Settings) -> None:
     if configured(settings):
-        from channels.whatsapp.routes import install_writer_gate, router
-
         install_writer_gate(app, settings)
         app.include_router(router)
