@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot import rules
 from bot.models import Case, CaseEvent
 
 
@@ -21,7 +22,7 @@ def open_case(
     role: str,
     assignee_id: int | None,
     now: datetime,
-    sla_hours: int,
+    sla_hours: int | None = None,  # default: the trámite's hours in sla.yaml
     summary: str = "",
     data: dict | None = None,
     quoted_costs: list | None = None,
@@ -40,7 +41,7 @@ def open_case(
         quoted_costs=quoted_costs or [],
         requirements=requirements or [],
         opened_at=now,
-        due_at=now + timedelta(hours=sla_hours),
+        due_at=now + timedelta(hours=sla_hours if sla_hours is not None else rules.sla_hours(tramite)),
     )
     session.add(case)
     session.flush()  # the id gives the number; unique and race-free across processes

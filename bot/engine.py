@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import attachments as deferred_files
-from bot import documents, nlu, outbox, ratelimit, requirements, texts
+from bot import documents, nlu, outbox, ratelimit, requirements, rules, texts
 from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
@@ -316,7 +316,7 @@ class Engine:
             pending=requirements.missing(case.requirements),
             role_name=services.role_name(case.current_role),
             moved_on=case.status == "en_proceso",
-            sla_hours=self.settings.sla_hours,
+            sla_hours=rules.sla_hours(case.tramite),
         )
 
     def _referenced_case(self, session: Session, conversation: Conversation, message: InboundMessage) -> Case | None:

@@ -35,6 +35,12 @@ def role_names() -> dict[str, str]:
     return load_rules("roles.yaml")
 
 
+def sla_hours(tramite: str | None = None) -> int:
+    """Hours to attend a case: sla.yaml is the one source (a trámite may override the default)."""
+    sla = load_rules("sla.yaml")
+    return int((sla.get("by_tramite") or {}).get(tramite, sla["default_hours"]))
+
+
 def menu_items() -> list[tuple[int, Tramite]]:
     """The numbered menu: 1 = A ... 12 = L, so the number always means the same trámite."""
     return [(i, t) for i, t in enumerate(tramites().values(), start=1)]

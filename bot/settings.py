@@ -56,7 +56,6 @@ class Settings(BaseSettings):
 
     # Dialog behaviour
     identification_max_attempts: int = 3
-    sla_hours: int = 24
 
     # Outbox delivery
     outbox_batch_size: int = 50

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from bot import cases, texts
 from bot.models import Case, Conversation, Staff, StaffTask
 from bot.portfolio.records import ClientInfo, SystemOfRecord
-from bot.settings import Settings
 from bot.rules import role_names
+from bot.settings import Settings
 
 
 @dataclass
@@ -59,7 +59,6 @@ class TurnServices:
             role=role,
             assignee_id=assignee,
             now=self.now,
-            sla_hours=self.settings.sla_hours,
             summary=summary,
             data=data,
             quoted_costs=quoted_costs,

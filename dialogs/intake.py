@@ -3,7 +3,7 @@ open a case for the role the procedure names first."""
 from __future__ import annotations
 
 from bot.dialog import Dialog, Turn
-from bot.rules import tramites
+from bot.rules import sla_hours, tramites
 
 MIN_DETAIL_WORDS = 6
 
@@ -43,7 +43,7 @@ class IntakeDialog(Dialog):
             tramite=tramite,
             case=case,
             role_name=turn.services.role_name(tramite.role),
-            sla_hours=turn.services.settings.sla_hours,
+            sla_hours=sla_hours(tramite.code),
         )
         turn.go_to("main", "menu")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot import quality
 from bot.dialog import Dialog, Turn
 from bot.models import Case
+from bot.rules import sla_hours
 
 MAX_UNCLEAR = 2
 
@@ -46,7 +47,7 @@ class QualityDialog(Dialog):
         turn: Turn = event.model
         case = self._case(turn)
         quality.reopen(turn.services.session, case, now=turn.services.now, words=turn.text,
-                       sla_hours=turn.services.settings.sla_hours)
+                       sla_hours=sla_hours(case.tramite))
         turn.services.opened_cases.append(case)
         turn.services.say("quality_sorry", case=case)
         turn.go_to("main", "menu")

@@ -20,7 +20,7 @@ from bot import nlu, requirements
 from bot.dialog import Dialog, Turn
 from bot.models import Document
 from bot.portfolio.records import ProductInfo
-from bot.rules import load_rules, tramites
+from bot.rules import sla_hours, tramites
 from dialogs.vocabulary import products_named_by_type
 
 MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
@@ -40,11 +40,6 @@ def option_numbers(text: str) -> list[int]:
     if not re.fullmatch(r"(opcion(es)?\s+)?\d{1,2}((\s*[,y]\s*|\s+)\d{1,2})*", normalised):
         return []
     return [int(n) for n in re.findall(r"\d{1,2}", normalised)]
-
-
-def sla_hours(code: str) -> int:
-    rules = load_rules("sla.yaml")
-    return int(rules.get("by_tramite", {}).get(code, rules["default_hours"]))
 
 
 def on_input(source, dest, **spec) -> list[dict]:
