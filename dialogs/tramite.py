@@ -24,6 +24,10 @@ from bot.rules import sla_hours, tramites
 from dialogs.vocabulary import products_named_by_type
 
 MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
+RETIRED = "retirado"  # portfolio status of a product that no longer exists (productos.csv `estado`)
+# Scratch keys of products the client named that cannot be used: they are told why, and the
+# only other product is not taken in their place.
+UNUSABLE_KEYS = ("not_found", "wrong_type", "retired")
 
 
 # The client's answer to "¿Desea que le atienda un ejecutivo(a)?", the same in every trámite.
@@ -96,6 +100,10 @@ class TramiteDialog(Dialog):
             product = records.product_by_contract_or_number(client.id, value)
             if product is not None and product.contract in candidates:
                 chosen.append(product.contract)
+            elif product is not None and product.status == RETIRED:
+                # "no corresponde" would be wrong: the product exists, it is no longer active.
+                turn.scratch.setdefault("retired", []).append(
+                    {"value": value, "product_type": product.product_type})
             elif product is not None:
                 turn.scratch.setdefault("wrong_type", []).append(value)
             else:
@@ -108,8 +116,7 @@ class TramiteDialog(Dialog):
             chosen = products_named_by_type(self, turn)
             if chosen:
                 self.decide(turn, "product_by_type", contracts=chosen)
-        if (not chosen and len(candidates) == 1 and not turn.scratch.get("not_found")
-                and not turn.scratch.get("wrong_type")):
+        if not chosen and len(candidates) == 1 and not self.named_unusable(turn):
             chosen = list(candidates)
             self.decide(turn, "product_auto", contract=chosen[0])
         if chosen:
@@ -118,6 +125,10 @@ class TramiteDialog(Dialog):
             turn.data.pop("listed", None)
             return {"products"}
         return set()
+
+    @staticmethod
+    def named_unusable(turn: Turn) -> bool:
+        return any(turn.scratch.get(key) for key in UNUSABLE_KEYS)
 
     def products(self, turn: Turn) -> list[ProductInfo]:
         records = turn.services.records
@@ -149,13 +160,17 @@ class TramiteDialog(Dialog):
         turn.services.say(
             "ask_product", options=options, tramite=self.tramite, multi=self.multi_product,
             hint=turn.scratch.get("hint", False), not_found=turn.scratch.get("not_found", []),
-            wrong_type=turn.scratch.get("wrong_type", []),
+            wrong_type=turn.scratch.get("wrong_type", []), retired=turn.scratch.get("retired", []),
         )
 
     def explain_no_products(self, event) -> None:
         turn: Turn = event.model
         self.decide(turn, "no_products")
-        turn.services.say("no_products", tramite=self.tramite)
+        if turn.scratch.get("retired"):
+            turn.services.say("ask_product_retired", tramite=self.tramite,
+                              retired=turn.scratch["retired"], no_other_products=True)
+        else:
+            turn.services.say("no_products", tramite=self.tramite)
         self.back_to_menu(event)
 
     def offer_human(self, event) -> None:
