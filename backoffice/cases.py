@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from backoffice import notify, policy, repository
 from bot import cases as case_log
 from bot import quality, requirements
+from bot.enums import CaseStatus, Role
 from bot.models import Case, Staff
 
 SMARTFLEX_ORDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]{2,29}")
@@ -71,9 +72,9 @@ def derive(session: Session, staff: Staff, case: Case, *, to_role: str, note: st
     previous = case.current_role
     case.current_role = to_role
     # Back to the ejecutivo(a): the client's own, who follows the case (procedure: "devuelve").
-    case.assignee_id = _client_ejecutivo_id(case) if to_role == "ejecutivo" else None
-    if case.status == "abierto":
-        case.status = "en_proceso"
+    case.assignee_id = _client_ejecutivo_id(case) if to_role == Role.EJECUTIVO else None
+    if case.status == CaseStatus.ABIERTO:
+        case.status = CaseStatus.EN_PROCESO
     _event(session, case, staff, now, "derived", **{"from": previous, "to": to_role, "note": _text(note, required=False)})
 
 
@@ -83,15 +84,15 @@ def record_smartflex(session: Session, staff: Staff, case: Case, *, order: str, 
     if not SMARTFLEX_ORDER.fullmatch(order):
         raise ActionRefused("bad_order")
     case.data = {**(case.data or {}), "smartflex_order": order}
-    if case.status == "abierto":
-        case.status = "en_proceso"
+    if case.status == CaseStatus.ABIERTO:
+        case.status = CaseStatus.EN_PROCESO
     _event(session, case, staff, now, "smartflex", order=order)
 
 
 def no_feasibility(session: Session, staff: Staff, case: Case, *, reason: str, now: datetime) -> None:
     policy.require(staff, "no_feasibility", case)
     reason = _text(reason)
-    case.status = "sin_factibilidad"
+    case.status = CaseStatus.SIN_FACTIBILIDAD
     case.resolved_at = now
     case.closed_at = now
     conversation = repository.conversation(session, case.conversation_id)
@@ -103,7 +104,7 @@ def no_feasibility(session: Session, staff: Staff, case: Case, *, reason: str, n
 def resolve(session: Session, staff: Staff, case: Case, *, summary: str, now: datetime) -> None:
     """Attended. The case goes to the client's ejecutivo(a) for the quality-control call."""
     policy.require(staff, "resolve", case)
-    case.status = "resuelto"
+    case.status = CaseStatus.RESUELTO
     case.resolved_at = now
     case.current_role = "ejecutivo"
     case.assignee_id = _client_ejecutivo_id(case)
@@ -114,14 +115,14 @@ def resolve(session: Session, staff: Staff, case: Case, *, summary: str, now: da
 def close(session: Session, staff: Staff, case: Case, *, note: str, now: datetime) -> None:
     """Quality control done: the client confirmed the service works; the procedure concludes."""
     policy.require(staff, "close", case)
-    case.status = "concluido"
+    case.status = CaseStatus.CONCLUIDO
     case.closed_at = now
     _event(session, case, staff, now, "closed", quality=_text(note, required=False))
 
 
 def reopen(session: Session, staff: Staff, case: Case, *, reason: str, now: datetime) -> None:
     policy.require(staff, "reopen", case)
-    case.status = "en_proceso"
+    case.status = CaseStatus.EN_PROCESO
     case.resolved_at = None
     case.closed_at = None
     case.current_role = "ejecutivo"
@@ -148,10 +149,10 @@ def mark_requirement(session: Session, staff: Staff, case: Case, *, index: int, 
     case.requirements = checklist  # reassign: JSON columns track replacement, not mutation
     _event(session, case, staff, now, f"requirement_{status}", code=requirement["code"], reason=reason)
     if status == "rejected":
-        if case.status == "en_proceso":
-            case.status = "pendiente_requisitos"
+        if case.status == CaseStatus.EN_PROCESO:
+            case.status = CaseStatus.PENDIENTE_REQUISITOS
         conversation = repository.conversation(session, case.conversation_id)
         notify.to_client(session, conversation=conversation, case=case, template="backoffice_requirement_rejected",
                          author=staff.username, now=now, requirement=requirement["name"], reason=reason)
-    elif not requirements.missing(checklist) and case.status == "pendiente_requisitos":
+    elif not requirements.missing(checklist) and case.status == CaseStatus.PENDIENTE_REQUISITOS:
         requirements.complete(session, case, now=now, actor=staff.username)

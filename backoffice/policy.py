@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.enums import OPEN_STATUSES, RESOLVED_STATUSES
 from bot.models import Case, Staff
 
 RESPONSABLE = "responsable"
@@ -50,11 +51,11 @@ def roles() -> list[str]:
 
 
 def open_statuses() -> tuple[str, ...]:
-    return tuple(workflow()["open_statuses"])
+    return OPEN_STATUSES
 
 
 def resolved_statuses() -> tuple[str, ...]:
-    return tuple(workflow()["resolved_statuses"])
+    return RESOLVED_STATUSES
 
 
 def derive_targets(staff: Staff) -> list[str]:

@@ -21,6 +21,7 @@ from backoffice import notify, policy, repository
 from backoffice.cases import ActionRefused, _text
 from bot import cases as case_log
 from bot import quality
+from bot.enums import CaseStatus, EventKind
 from bot.models import Case, Staff, Visit
 from bot.texts import long_date
 
@@ -90,7 +91,7 @@ def schedule(session: Session, staff: Staff, request: VisitRequest, *, now: date
                                author=staff.username, now=now, visit_date=long_date(request.visit_date),
                                slot=request.slot, address=address, technician=request.technician)
     if case is not None:
-        case_log.add_event(session, case=case, now=now, actor=staff.username, kind="visit_scheduled",
+        case_log.add_event(session, case=case, now=now, actor=staff.username, kind=EventKind.VISIT_SCHEDULED,
                            detail={"visit_id": visit.id, "date": request.visit_date.isoformat(),
                                    "slot": request.slot, "technician": request.technician,
                                    "client_informed": message is not None})
@@ -109,14 +110,14 @@ def record_service(session: Session, staff: Staff, visit: Visit, *, report: str,
     case = session.get(Case, visit.case_id) if visit.case_id else None
     if case is None:
         return
-    case_log.add_event(session, case=case, now=now, actor=staff.username, kind="engineering_service",
+    case_log.add_event(session, case=case, now=now, actor=staff.username, kind=EventKind.ENGINEERING_SERVICE,
                        detail={"visit_id": visit.id, "report": visit.engineering_report})
     if case.status in policy.open_statuses():
-        case.status = "resuelto"
+        case.status = CaseStatus.RESUELTO
         case.resolved_at = now
         case.current_role = "ejecutivo"
         case.assignee_id = case.client.ejecutivo_id if case.client else None
-        case_log.add_event(session, case=case, now=now, actor=staff.username, kind="resolved",
+        case_log.add_event(session, case=case, now=now, actor=staff.username, kind=EventKind.RESOLVED,
                            detail={"summary": visit.engineering_report})
         quality.on_resolved(session, case, now=now)
 
@@ -129,7 +130,7 @@ def cancel(session: Session, staff: Staff, visit: Visit, *, reason: str, now: da
     visit.notes = (visit.notes + "\n" if visit.notes else "") + _text(reason)
     if visit.case_id:
         case = session.get(Case, visit.case_id)
-        case_log.add_event(session, case=case, now=now, actor=staff.username, kind="visit_cancelled",
+        case_log.add_event(session, case=case, now=now, actor=staff.username, kind=EventKind.VISIT_CANCELLED,
                            detail={"visit_id": visit.id, "reason": reason})
 
 

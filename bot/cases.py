@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot import rules
+from bot.enums import CaseStatus, EventKind
 from bot.models import Case, CaseEvent
 
 
@@ -31,7 +32,7 @@ def open_case(
 ) -> Case:
     case = Case(
         tramite=tramite,
-        status="abierto",
+        status=CaseStatus.ABIERTO,
         current_role=role,
         assignee_id=assignee_id,
         client_id=client_id,
@@ -46,7 +47,7 @@ def open_case(
     session.add(case)
     session.flush()  # the id gives the number; unique and race-free across processes
     case.number = case_number(case.id, now)
-    add_event(session, case=case, now=now, actor=actor, kind="opened",
+    add_event(session, case=case, now=now, actor=actor, kind=EventKind.OPENED,
               detail={"role": role, "assignee_id": assignee_id, "summary": summary})
     return case
 

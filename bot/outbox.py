@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.addresses import mask_address
 from bot.clock import Clock
 from bot.db import session_scope
+from bot.enums import EventKind
+from bot.messaging import ChannelRegistry, OutboundMessage, PermanentSendError, TransientSendError
 from bot.models import CaseEvent, Conversation, Message, Outbox
 from bot.observability import correlation
-from bot.messaging import OutboundMessage, PermanentSendError, TransientSendError
-from bot.messaging import ChannelRegistry
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class OutboxDeliverer:
                 message.error_code = getattr(error, "code", "") or ""
                 if message.case_id is not None:
                     # Staff must see on the case that the client never got this message.
-                    session.add(CaseEvent(case_id=message.case_id, at=now, actor="bot", kind="message_failed",
+                    session.add(CaseEvent(case_id=message.case_id, at=now, actor="bot", kind=EventKind.MESSAGE_FAILED,
                                           detail={"message_id": message.id, "code": message.error_code,
                                                   "error": str(error)[:500]}))
                 log.warning("message %s failed for good: %s", outbound.message_id, error)

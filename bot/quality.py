@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import cases, nlu, outbox, texts
+from bot.enums import CaseStatus, EventKind
 from bot.models import Case, Client, Conversation, StaffTask
-from bot.scheduler import JobContext, schedule
 from bot.rules import load_rules, tramites
+from bot.scheduler import JobContext, schedule
 
 QUESTION_JOB = "quality_check"
 TIMEOUT_JOB = "quality_timeout"
@@ -74,7 +75,7 @@ def ask(ctx: JobContext) -> None:
     outbox.enqueue(session, conversation=conversation, body=body, now=now, case_id=case.id,
                    payload={"purpose": "quality_check",
                             "variables": {"1": client.razon_social, "2": case.number}})
-    cases.add_event(session, case=case, now=now, actor="bot", kind="quality_check_sent")
+    cases.add_event(session, case=case, now=now, actor="bot", kind=EventKind.QUALITY_CHECK_SENT)
     schedule(session, kind=TIMEOUT_JOB, due_at=now + timedelta(hours=rules()["answer_hours"]),
              payload={"case_id": case.id}, now=now, dedupe_key=f"qct:{case.id}:{now.isoformat()}")
 
@@ -97,14 +98,14 @@ def ask_ejecutivo_to_call(session: Session, case: Case, *, now, note: str) -> No
     session.add(StaffTask(kind="quality_call", status="abierta", assignee_id=client.ejecutivo_id,
                           client_id=client.id, conversation_id=case.conversation_id, case_id=case.id,
                           note=note, created_at=now))
-    cases.add_event(session, case=case, now=now, actor="bot", kind="quality_no_answer", detail={"note": note})
+    cases.add_event(session, case=case, now=now, actor="bot", kind=EventKind.QUALITY_NO_ANSWER, detail={"note": note})
 
 
 def confirm(session: Session, case: Case, *, now, words: str) -> None:
     case.data = {**(case.data or {}), "quality": "ok", "effective": True}
-    case.status = "cerrado"
+    case.status = CaseStatus.CERRADO
     case.closed_at = now
-    cases.add_event(session, case=case, now=now, actor="bot", kind="quality_ok", detail={"words": words})
+    cases.add_event(session, case=case, now=now, actor="bot", kind=EventKind.QUALITY_OK, detail={"words": words})
 
 
 def reopen(session: Session, case: Case, *, now, words: str, sla_hours: int) -> None:
@@ -113,12 +114,12 @@ def reopen(session: Session, case: Case, *, now, words: str, sla_hours: int) -> 
     data = dict(case.data or {})
     data.update(quality="failed", priority=True, reopened=data.get("reopened", 0) + 1)
     case.data = data
-    case.status = "reabierto"
+    case.status = CaseStatus.REABIERTO
     case.current_role = "ejecutivo"
     case.assignee_id = client.ejecutivo_id
     case.resolved_at = None
     case.due_at = now + timedelta(hours=sla_hours)
-    cases.add_event(session, case=case, now=now, actor="bot", kind="quality_failed", detail={"words": words})
+    cases.add_event(session, case=case, now=now, actor="bot", kind=EventKind.QUALITY_FAILED, detail={"words": words})
 
 
 HANDLERS = {QUESTION_JOB: ask, TIMEOUT_JOB: timeout}

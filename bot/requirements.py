@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import cases
+from bot.enums import CaseStatus, EventKind, Role
 from bot.models import Case
 from bot.rules import load_rules
 
-OPEN_STATUSES = ("abierto", "pendiente_requisitos", "en_proceso")
+# Cases that still take the client's documents; a reopened case waits for staff, not for papers.
+OPEN_STATUSES = (CaseStatus.ABIERTO, CaseStatus.PENDIENTE_REQUISITOS, CaseStatus.EN_PROCESO)
 
 
 @lru_cache
@@ -80,14 +82,14 @@ def receive_documents(session: Session, case: Case, document_ids: list[int], *, 
     for document_id in document_ids:
         requirement = attach(requirements, document_id)
         if requirement is None:
-            cases.add_event(session, case=case, now=now, actor=actor, kind="document_added",
+            cases.add_event(session, case=case, now=now, actor=actor, kind=EventKind.DOCUMENT_ADDED,
                             detail={"document_id": document_id})
             continue
         received.append(requirement)
-        cases.add_event(session, case=case, now=now, actor=actor, kind="requirement_received",
+        cases.add_event(session, case=case, now=now, actor=actor, kind=EventKind.REQUIREMENT_RECEIVED,
                         detail={"code": requirement["code"], "document_id": document_id})
     case.requirements = requirements  # reassign: JSON columns track replacement, not mutation
-    if received and not missing(requirements) and case.status == "pendiente_requisitos":
+    if received and not missing(requirements) and case.status == CaseStatus.PENDIENTE_REQUISITOS:
         complete(session, case, now=now, actor=actor)
     return received
 
@@ -95,9 +97,9 @@ def receive_documents(session: Session, case: Case, document_ids: list[int], *, 
 def complete(session: Session, case: Case, *, now: datetime, actor: str = "bot") -> None:
     next_role = (case.data or {}).get("role_when_complete") or case.current_role
     previous = case.current_role
-    case.status = "en_proceso"
+    case.status = CaseStatus.EN_PROCESO
     case.current_role = next_role
-    if next_role != "ejecutivo":
+    if next_role != Role.EJECUTIVO:
         case.assignee_id = None
-    cases.add_event(session, case=case, now=now, actor=actor, kind="derived",
+    cases.add_event(session, case=case, now=now, actor=actor, kind=EventKind.DERIVED,
                     detail={"from": previous, "to": next_role, "cause": "requirements_complete"})

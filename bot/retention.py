@@ -20,8 +20,8 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import documents as document_store
+from bot.enums import OPEN_STATUSES  # a reopened case is kept too
 from bot.models import Case, Document, Message, Outbox
-from bot.requirements import OPEN_STATUSES
 from bot.scheduler import JobContext, schedule
 from bot.settings import Settings
 

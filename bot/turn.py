@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import cases, texts
+from bot.enums import Role
 from bot.models import Case, Conversation, Staff, StaffTask
 from bot.portfolio.records import ClientInfo, SystemOfRecord
 from bot.rules import role_names
@@ -50,7 +51,7 @@ class TurnServices:
     def open_case(self, *, tramite: str, role: str, summary: str = "", data: dict | None = None,
                   quoted_costs: list | None = None, requirements: list | None = None) -> Case:
         # The procedure starts most trámites with the client's own ejecutivo(a).
-        assignee = self.staff_id(self.client.ejecutivo_username) if role == "ejecutivo" else None
+        assignee = self.staff_id(self.client.ejecutivo_username) if role == Role.EJECUTIVO else None
         case = cases.open_case(
             self.session,
             tramite=tramite,

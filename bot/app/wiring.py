@@ -3,7 +3,7 @@ scheduler -> worker, once per process. The only place that knows every package."
 from __future__ import annotations
 
 from bot import attachments, quality, retention
-from bot.campaigns import launcher, mora, timeout
+from bot.campaigns import registry as campaigns
 from bot.clock import Clock
 from bot.db import make_engine, make_session_factory
 from bot.engine import Engine
@@ -35,14 +35,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
     # Durable timers and campaigns: every job kind with its handler, one scheduler per process.
     scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
-        **quality.HANDLERS, **mora.HANDLERS, **launcher.HANDLERS, **timeout.HANDLERS, **daily.handlers(mail_sender(settings)),
+        **quality.HANDLERS, **campaigns.handlers(), **daily.handlers(mail_sender(settings)),
         **retention.HANDLERS})
     # Recurring jobs schedule their first run when the worker starts (idempotent across processes).
-    for recurring, enabled in ((mora, bool(settings.mora_run_day)), (daily, bool(settings.daily_report_time)),
-                               (retention, retention.enabled(settings))):
-        if enabled:
-            worker.tasks.append(Bootstrap(sessions, settings=settings, clock=clock,
-                                          schedule_first=recurring.schedule_first))
+    recurring = [*campaigns.recurring(settings), *(m for m in (daily, retention) if m.enabled(settings))]
+    for module in recurring:
+        worker.tasks.append(Bootstrap(sessions, settings=settings, clock=clock,
+                                      schedule_first=module.schedule_first))
     # Attachments the disk refused when their message came (disk full, folder unwritable).
     worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
     # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it

@@ -1,7 +1,7 @@
 """Campaigns staff create, preview and launch from the back-office (procedure J fidelización, K
 técnico preventivo): the part every kind shares.
 
-A kind is a module (KINDS) exposing CAMPAIGN (its name, also campaign_sends.campaign), DIALOG (the
+A kind is a module of this package exposing LAUNCHED = True, CAMPAIGN (its name, also campaign_sends.campaign), DIALOG (the
 dialog that reads the client's answer) and `message(session, *, settings, campaign, target, client,
 channel) -> (body, payload)`; `client` is the `bot.models.Client` row. Launching fills the audience
 (the portfolio, optionally one ejecutivo's clients; or the list already added) and schedules a
@@ -16,6 +16,7 @@ built for their first pending target, and all their targets are marked.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections import Counter
 from datetime import datetime
 from types import ModuleType
@@ -24,11 +25,24 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+import bot.campaigns as campaigns_package
 from bot.campaigns import common
 from bot.models import Campaign, CampaignSend, CampaignTarget, Client
 from bot.scheduler import JobContext, schedule
 
-KINDS = {"fidelizacion": "bot.campaigns.loyalty", "preventivo": "bot.campaigns.preventive"}
+
+def _discover_kinds() -> dict[str, str]:
+    """Kind name -> module: every module of bot.campaigns that declares LAUNCHED = True (staff create
+    and launch it from the back-office), so a new kind is one module, not a line here too."""
+    kinds = {}
+    for info in pkgutil.iter_modules(campaigns_package.__path__):
+        module = importlib.import_module(f"{campaigns_package.__name__}.{info.name}")
+        if getattr(module, "LAUNCHED", False):
+            kinds[module.CAMPAIGN] = module.__name__
+    return kinds
+
+
+KINDS = _discover_kinds()
 SEND_JOB = "campaign_send"
 BATCH = 50  # clients per job run: short transactions, and the worker's other tasks keep running
 CHANNELS = ("whatsapp", "email")

@@ -19,6 +19,7 @@ from bot.campaigns import common, launcher
 from bot.models import Campaign, CampaignSend, CampaignTarget, Client, Contact
 from bot.rules import load_rules
 
+LAUNCHED = True  # created and launched by staff (bot/campaigns/launcher.py)
 CAMPAIGN = "fidelizacion"
 DIALOG = "loyalty"
 PURPOSE = "loyalty_check"

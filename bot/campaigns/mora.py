@@ -17,14 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import documents, nlu, proforma, texts
+from bot import documents, nlu, proforma, texts, window
 from bot.campaigns import common
 from bot.models import CampaignSend, Client, Contact, Conversation
 from bot.portfolio.records import ClientInfo, DatabaseRecords
+from bot.rules import load_rules
 from bot.scheduler import JobContext, schedule
 from bot.settings import Settings
-from bot import window
-from bot.rules import load_rules
 
 CAMPAIGN = "mora"
 RUN_JOB = "mora_run"
@@ -73,6 +72,10 @@ def upcoming_period(settings: Settings, now: datetime) -> str:
 def schedule_run(session: Session, *, settings: Settings, period: str, now: datetime) -> int | None:
     return schedule(session, kind=RUN_JOB, due_at=run_at(settings, period), payload={"period": period},
                     dedupe_key=f"mora:{period}", now=now)
+
+
+def enabled(settings: Settings) -> bool:
+    return bool(settings.mora_run_day)  # MORA_RUN_DAY=0 switches the monthly run off
 
 
 def schedule_first(session: Session, *, settings: Settings, now: datetime) -> int | None:

@@ -22,6 +22,7 @@ from bot.campaigns.preventive_list import FIBRA, OTHER_PRODUCT, PROBLEM, ListErr
 from bot.models import Campaign, CampaignSend, CampaignTarget, Client, Product
 from bot.rules import load_rules
 
+LAUNCHED = True  # created and launched by staff (bot/campaigns/launcher.py)
 CAMPAIGN = "preventivo"
 DIALOG = "preventive"
 # The approved template for a closed WhatsApp window; its second variable is the one-line question

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from bot import nlu
 from bot.models import Client, Product
-from bot.texts import environment
 from bot.rules import load_rules
+from bot.texts import environment
 
 REQUIRED = ("nit", "opportunity")
 FIBRA, OTHER_PRODUCT, PROBLEM = "fibra", "otro_producto", "problema"

@@ -101,6 +101,10 @@ def schedule_run(session: Session, *, settings: Settings, day: date, now: dateti
                     dedupe_key=f"daily-report:{day.isoformat()}", now=now)
 
 
+def enabled(settings: Settings) -> bool:
+    return bool(settings.daily_report_time)  # DAILY_REPORT_TIME empty: no daily report
+
+
 def schedule_first(session: Session, *, settings: Settings, now: datetime) -> int | None:
     """The coming report; the worker calls it once when it starts (bot.scheduler.Bootstrap)."""
     return schedule_run(session, settings=settings, day=next_day(settings, now), now=now)

@@ -22,9 +22,10 @@ from bot.addresses import mask_address
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.engine import Engine, Outcome
+from bot.enums import EventKind
+from bot.messaging import Attachment, InboundMessage
 from bot.models import Case, Conversation, Message
 from bot.settings import Settings
-from bot.messaging import Attachment, InboundMessage
 from channels.email import loops, threads
 from channels.email.parse import Letter, all_files, parse
 from channels.email.quotes import strip_quotes
@@ -151,7 +152,7 @@ def mark_bounced(session: Session, original_ids: list[str], *, now) -> list[int]
         marked.append(message.id)
         if message.case_id is not None:
             case = session.get(Case, message.case_id)
-            cases.add_event(session, case=case, now=now, actor="email", kind="email_bounced",
+            cases.add_event(session, case=case, now=now, actor="email", kind=EventKind.EMAIL_BOUNCED,
                             detail={"message_id": message.id, "external_id": message.external_id})
         log.warning("email message %s bounced", message.id)
     return marked
