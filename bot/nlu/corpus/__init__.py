@@ -1,0 +1,1 @@
+"""The labelled corpus (writer*.tsv) and its train/dev/test split."""
