@@ -7,10 +7,9 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot.app.wiring import build_runtime
+from bot.app.wiring import build_runtime, channel_wirings
 from bot.runtime import Runtime
 from bot.settings import Settings, get_settings
-from channels.whatsapp import wiring as whatsapp
 
 
 def create_app(settings: Settings | None = None, *, with_worker: bool = False,
@@ -38,7 +37,9 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False,
     unavailable.install(app)  # database down: 503 + Retry-After, not 500 (README, Operación)
     app.add_middleware(RequestContext)  # correlation id per request, webhook latency, errors logged
     metrics.include_routes(app, runtime)  # /metrics when METRICS_ENABLED
-    whatsapp.include_routes(app, settings)  # /webhooks/whatsapp... when TWILIO_ACCOUNT_SID is set
+    for wiring in channel_wirings().values():  # /webhooks/whatsapp... when TWILIO_ACCOUNT_SID is set
+        if hasattr(wiring, "include_routes"):
+            wiring.include_routes(app, settings)
 
     @app.get("/healthz")
     async def healthz():

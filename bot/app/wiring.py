@@ -2,6 +2,11 @@
 scheduler -> worker, once per process. The only place that knows every package."""
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from types import ModuleType
+
+import channels as channels_package
 from bot import attachments, quality, retention
 from bot.campaigns import registry as campaigns
 from bot.clock import Clock
@@ -14,11 +19,20 @@ from bot.runtime import Runtime
 from bot.scheduler import Bootstrap, Scheduler
 from bot.settings import Settings
 from bot.worker import Worker
-from channels.email import wiring as email
 from channels.email.sender import mail_sender
 from channels.simulator import register_simulators
-from channels.whatsapp import wiring as whatsapp
 from dialogs.registry import dialogs
+
+
+def channel_wirings() -> dict[str, ModuleType]:
+    """`channels/<name>/wiring.py` of every channel package: `install(...)` registers the adapter and
+    its worker tasks; an optional `include_routes(app, settings)` adds its webhooks. A new channel is
+    a new package there; nothing here names it."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules(channels_package.__path__), key=lambda m: m.name):
+        if info.ispkg:
+            found[info.name] = importlib.import_module(f"{channels_package.__name__}.{info.name}.wiring")
+    return found
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,
@@ -47,12 +61,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it
     # gets its own thread, so replies to clients are never queued behind it.
     worker.background.append(scheduler.run_due)
-    # WhatsApp (Twilio) when TWILIO_ACCOUNT_SID is set: the adapter and the media download jobs.
-    whatsapp.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
-                     channels=channels, worker=worker)
-    # Email when IMAP_HOST is set: the SMTP adapter and the IMAP poller (a worker task).
-    email_poller = email.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
-                                 channels=channels, worker=worker)
+    # Every channel package installs itself when its settings are present: WhatsApp (Twilio) when
+    # TWILIO_ACCOUNT_SID is set (adapter + media download jobs), email when IMAP_HOST is set (SMTP
+    # adapter + the IMAP poller, a worker task, which `install` returns).
+    installed = {name: module.install(settings=settings, sessions=sessions, engine=conversations, clock=clock,
+                                      channels=channels, worker=worker)
+                 for name, module in channel_wirings().items()}
+    email_poller = installed.get("email")
     return Runtime(
         settings=settings,
         engine=engine,
