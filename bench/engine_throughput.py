@@ -102,7 +102,7 @@ class Bench:
         clock = FixedDateClock(datetime(2026, 11, 28).date())
         self.bot = Engine(sessions, settings=Settings(database_url=url), clock=clock, dialogs=dialogs())
         self.channel = RecordingChannel("console")
-        self.deliverer = OutboxDeliverer(sessions, ChannelRegistry(self.channel), clock=clock, dialogs=dialogs())
+        self.deliverer = OutboxDeliverer(sessions, ChannelRegistry(self.channel), clock=clock)
         self.latencies: list[float] = []
         self.size = size
         # Warm up caches (NLU data, templates, dialog machines) outside the measurement.
