@@ -11,6 +11,7 @@ so the tables read as data.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
@@ -21,7 +22,14 @@ from bot.dialog import Dialog, Turn
 from bot.models import Document
 from bot.portfolio.records import ProductInfo
 from bot.rules import sla_hours, tramites
-from dialogs.vocabulary import products_named_by_type
+from dialogs.vocabulary import (
+    free_product_types,
+    quantified_types,
+    quantifier_answer,
+    type_words,
+    vocabulary,
+    words_of,
+)
 
 MAX_RETRIES = 3  # the original question, two re-asks with a hint, then a person is offered
 RETIRED = "retirado"  # portfolio status of a product that no longer exists (productos.csv `estado`)
@@ -38,12 +46,15 @@ ANSWER_TO_HUMAN_OFFER = [
 ]
 
 
-def option_numbers(text: str) -> list[int]:
-    """'2', '1 y 3', '1, 2' -> the option numbers; anything with other words -> []."""
-    normalised = nlu.normalise(text)
-    if not re.fullmatch(r"(opcion(es)?\s+)?\d{1,2}((\s*[,y]\s*|\s+)\d{1,2})*", normalised):
+def option_numbers(text: str, also: Iterable[str] = ()) -> list[int]:
+    """'2', '1 y 3', 'la 1 y la 3', 'opciones 2 y 3' -> the option numbers. A message with any
+    other word (or one of `also`) is not an answer to a list: "por 3 meses" -> []."""
+    words = nlu.normalise(text).split()
+    allowed = set(vocabulary()["list_answers"]["option_words"]) | set(also)
+    numbers = [int(word) for word in words if re.fullmatch(r"\d{1,2}", word)]
+    if not numbers or any(not word.isdigit() and word not in allowed for word in words):
         return []
-    return [int(n) for n in re.findall(r"\d{1,2}", normalised)]
+    return numbers
 
 
 def on_input(source, dest, **spec) -> list[dict]:
@@ -89,16 +100,43 @@ class TramiteDialog(Dialog):
         return [p for p in products if p.status in self.product_statuses]
 
     def absorb_products(self, turn: Turn) -> set[str]:
+        """The products the message names: by number, by option of the list shown, by type
+        ("el internet"), or "todas"/"ambas"; a multi-product trámite takes all of them."""
         if turn.data.get("products"):
             return set()
+        candidates = self.candidates(turn)
+        chosen = self._named_by_number(turn, {p.contract for p in candidates})
+        listed = [c for c in turn.data.get("listed") or [] if c in {p.contract for p in candidates}]
+        if listed:
+            numbers = option_numbers(turn.text, also=type_words())
+            chosen += [listed[n - 1] for n in numbers if 1 <= n <= len(listed)]
+        if (len(candidates) > 1 and not turn.scratch.get("not_found")
+                and (self.multi_product or not chosen)):
+            by_type = self._named_by_type(turn, candidates, chosen, listed)
+            if by_type is None:
+                return set()  # a type the client has several of: asked, nothing half-taken
+            if by_type:
+                self.decide(turn, "product_by_type", contracts=by_type)
+            chosen += by_type
+        if not chosen and len(candidates) == 1 and not self.named_unusable(turn):
+            chosen = [candidates[0].contract]
+            self.decide(turn, "product_auto", contract=chosen[0])
+        if chosen:
+            chosen = list(dict.fromkeys(chosen))
+            turn.data["products"] = chosen if self.multi_product else chosen[:1]
+            turn.data.pop("listed", None)
+            return {"products"}
+        return set()
+
+    def _named_by_number(self, turn: Turn, usable: set[str]) -> list[str]:
+        """Contracts and line numbers of the message; the others are noted to tell the client why."""
         records = turn.services.records
         client = turn.services.client
-        candidates = {p.contract: p for p in self.candidates(turn)}
-        chosen: list[str] = []
+        chosen = []
         entities = turn.nlu.entities
         for value in [*entities.get("contracts", []), *entities.get("lines", [])]:
             product = records.product_by_contract_or_number(client.id, value)
-            if product is not None and product.contract in candidates:
+            if product is not None and product.contract in usable:
                 chosen.append(product.contract)
             elif product is not None and product.status == RETIRED:
                 # "no corresponde" would be wrong: the product exists, it is no longer active.
@@ -108,23 +146,34 @@ class TramiteDialog(Dialog):
                 turn.scratch.setdefault("wrong_type", []).append(value)
             else:
                 turn.scratch.setdefault("not_found", []).append(value)
-        listed = turn.data.get("listed") or []
-        if not chosen and listed:
-            chosen = [listed[n - 1] for n in option_numbers(turn.text) if 1 <= n <= len(listed)]
-        if not chosen and len(candidates) > 1 and not turn.scratch.get("not_found"):
-            # "el internet": the client's only product of a type named in words.
-            chosen = products_named_by_type(self, turn)
-            if chosen:
-                self.decide(turn, "product_by_type", contracts=chosen)
-        if not chosen and len(candidates) == 1 and not self.named_unusable(turn):
-            chosen = list(candidates)
-            self.decide(turn, "product_auto", contract=chosen[0])
-        if chosen:
-            chosen = list(dict.fromkeys(chosen))
-            turn.data["products"] = chosen if self.multi_product else chosen[:1]
-            turn.data.pop("listed", None)
-            return {"products"}
-        return set()
+        return chosen
+
+    def _named_by_type(self, turn: Turn, candidates: list[ProductInfo], chosen: list[str],
+                       listed: list[str]) -> list[str] | None:
+        """Products named by type ("el internet"), all of a type ("todas las líneas") or of the
+        list shown ("todas", "ambas"). None -- ask again -- when a type names several products
+        and none was picked otherwise ("el internet y la línea" with three lines), "las dos" is
+        said of three, or a single-product trámite gets several."""
+        words = words_of(turn.text)
+        multi = self.multi_product
+        quantified = quantified_types(words) if multi else {}
+        answer = quantifier_answer(words) if multi and listed else None
+        picked, ambiguous = [], []
+        if answer == "all" or (answer == "both" and len(listed) == 2):
+            picked += listed
+        elif answer == "both":
+            return None
+        for product_type in free_product_types(words):
+            of_type = [p.contract for p in candidates if p.product_type == product_type]
+            label = quantified.get(product_type)
+            if len(of_type) == 1 or label == "all" or (label == "both" and len(of_type) == 2):
+                picked += of_type
+            elif label == "both" or not set(of_type) & set(chosen + picked):
+                ambiguous.append(product_type)
+        if ambiguous or (not multi and len(picked) > 1):
+            turn.scratch["ambiguous_types"] = ambiguous
+            return None
+        return picked
 
     @staticmethod
     def named_unusable(turn: Turn) -> bool:
@@ -161,6 +210,7 @@ class TramiteDialog(Dialog):
             "ask_product", options=options, tramite=self.tramite, multi=self.multi_product,
             hint=turn.scratch.get("hint", False), not_found=turn.scratch.get("not_found", []),
             wrong_type=turn.scratch.get("wrong_type", []), retired=turn.scratch.get("retired", []),
+            ambiguous_types=turn.scratch.get("ambiguous_types", []),
         )
 
     def explain_no_products(self, event) -> None:

@@ -24,3 +24,27 @@ def test_the_only_line_being_retired_is_said_so(chat):
     reply = client.say("quiero habilitar el caller id en la línea 4223399")
     assert "4223399" in reply and "retirad" in reply
     assert client.cases() == []
+
+
+def test_the_1_and_the_3_answer_the_list_of_lines(chat):
+    client = chat(IMPORTADORA)
+    listed = client.say("quiero habilitar el caller id")
+    assert "1. Línea fija 4412345" in listed and "3. Línea fija 4412347" in listed
+    reply = client.say("la 1 y la 3")
+    assert "Total: Bs 30,00" in reply  # Bs 15 x 2 lines
+    assert client.last_case().data["lines"] == ["4412345", "4412347"]
+
+
+def test_all_answers_the_list_of_lines(chat):
+    client = chat(IMPORTADORA)
+    client.say("quiero habilitar el caller id")
+    reply = client.say("todas")
+    assert "Total: Bs 45,00" in reply  # Bs 15 x 3 lines
+    assert client.last_case().data["lines"] == ["4412345", "4412346", "4412347"]
+
+
+def test_both_is_not_guessed_among_three_lines(chat):
+    client = chat(IMPORTADORA)
+    client.say("quiero habilitar el caller id")
+    again = client.say("las dos")
+    assert "4412346" in again and client.cases() == []

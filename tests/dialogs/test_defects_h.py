@@ -5,6 +5,10 @@ Today is 2026-11-28. Expected amounts are worked out by hand from the demo portf
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
+
 TIQUIPAYA = "+59171722002"  # multipack 300201/4316100, line 300202/4316101, 300204/4316103 retirado
 
 
@@ -15,3 +19,48 @@ def test_a_retired_line_is_said_to_be_retired_not_foreign_to_the_tramite(chat):
     assert "no corresponde a este trámite" not in reply
     assert "1. Multipack 4316100" in reply  # the products that can be retired are offered
     assert client.cases() == []
+
+
+PANIFICADORA = "+59170998008"  # internet 300801 Bs 290 + line 300802/4432211 Bs 65, 2026-03-16, 24 m
+IMPORTADORA = "+59170000001"  # lines 300101-300103 (4412345-4412347), internet 300104: all fulfilled
+
+# Panificadora, both products: 2026-11-28 -> 2028-03-16 is 15 whole months left.
+INTERNET_PENALTY = Decimal("290.00") * 15  # Bs 4.350,00
+LINE_PENALTY = Decimal("65.00") * 15  # Bs 975,00
+INTERNET_BILL = (Decimal("290.00") * 28 / 30).quantize(Decimal("0.01"))  # prorated: Bs 270,67
+LINE_BILL = Decimal("65.00")  # a fixed line pays the whole month
+
+
+def test_products_named_by_number_and_by_type_are_all_retired_with_their_penalties(chat):
+    client = chat(PANIFICADORA)
+    question = client.say("quiero dar de baja la línea 4432211 y el internet porque cerramos la sucursal")
+    assert "Bs 975,00" in question and "Bs 4.350,00" in question
+    assert INTERNET_PENALTY + LINE_PENALTY == Decimal("5325.00")
+    assert "Total de la penalidad: Bs 5.325,00" in question
+    client.say("sí")
+    case = client.last_case()
+    assert sorted(case.data["products"]) == ["300801", "300802"]
+    costs = sorted((c["code"], c["contract"], Decimal(c["amount"])) for c in case.quoted_costs)
+    assert costs == [("final_bill", "300801", INTERNET_BILL), ("final_bill", "300802", LINE_BILL),
+                     ("penalty", "300801", INTERNET_PENALTY), ("penalty", "300802", LINE_PENALTY)]
+
+
+@pytest.mark.parametrize("answer", ["ambas", "las dos", "todas", "el internet y la línea", "la 1 y la 2",
+                                    "los dos por favor"])
+def test_a_free_answer_to_the_product_list_takes_every_product_it_names(chat, answer):
+    client = chat(PANIFICADORA)
+    listed = client.say("quiero dar de baja mis servicios porque cerramos la sucursal")
+    assert "1. Internet" in listed and "2. Línea fija 4432211" in listed
+    question = client.say(answer)
+    assert "Total de la penalidad: Bs 5.325,00" in question  # both penalties, as above
+
+
+def test_a_type_with_several_products_is_asked_not_dropped(chat):
+    client = chat(IMPORTADORA)
+    listed = client.say("quiero dar de baja el internet y la línea porque es muy caro")
+    # Three lines: which one is not guessed, and the internet alone is not retired.
+    assert "4412345" in listed and "4412346" in listed and "4412347" in listed
+    offers = client.say("la 1 y el internet")
+    assert "20 % de descuento" in offers  # both fulfilled their permanence: retention first
+    client.say("no, gracias")
+    assert sorted(client.last_case().data["products"]) == ["300101", "300104"]
