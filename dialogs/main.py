@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bot.acts import dialog_act
 from bot.dialog import Dialog, Turn
 from bot.nlu import normalise
 from bot.rules import load_rules, tramite_for_choice, tramites
@@ -34,6 +35,9 @@ class MainDialog(Dialog):
         # The menu: a number or free text naming a trámite starts its dialog.
         {"trigger": "message", "source": "menu", "dest": "menu",
          "conditions": "names_tramite", "after": "start_tramite"},
+        # "gracias", "ok", "buenas tardes": a brief answer, never "no logré entender" + the menu.
+        {"trigger": "message", "source": "menu", "dest": "menu", "conditions": "is_social",
+         "after": "answer_social"},
         {"trigger": "message", "source": "menu", "dest": "menu", "after": "show_menu_again"},
         # Entering the main dialog from elsewhere ("menú", end of a trámite).
         {"trigger": "start", "source": "*", "dest": "menu", "conditions": "is_identified",
@@ -103,6 +107,9 @@ class MainDialog(Dialog):
     def has_valid_nit(self, event) -> bool:
         return "nit_client_id" in event.model.data
 
+    def is_social(self, event) -> bool:
+        return dialog_act(event.model.text) is not None
+
     def names_tramite(self, event) -> bool:
         return self._chosen_tramite(event.model) is not None
 
@@ -150,6 +157,9 @@ class MainDialog(Dialog):
     def start_tramite(self, event) -> None:
         turn: Turn = event.model
         turn.start_tramite(self._chosen_tramite(turn))
+
+    def answer_social(self, event) -> None:
+        event.model.services.say(f"act_{dialog_act(event.model.text)}")
 
     def show_menu(self, event) -> None:
         event.model.services.say("menu")
