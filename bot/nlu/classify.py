@@ -161,26 +161,41 @@ def _phrase_hits(norm: str, key: str) -> dict[_Phrase, tuple[float, int]]:
     return hits
 
 
-def scores(text: str) -> dict[str, float]:
-    """Weighted score per trámite code (only codes with at least one phrase found)."""
+def scored_hits(text: str) -> dict[str, tuple[float, int]]:
+    """Weighted score per trámite code (only codes with at least one phrase found) and the
+    index of the first normalised word of that code's earliest phrase: where in the
+    message that request is made."""
     norm = normalise(_EMAIL.sub(" ", text))
     key = phonetic(norm)
     words = key.split()
     per_code: dict[str, list[float]] = {}
+    first_word: dict[str, int] = {}
     for phrase, (similarity, first) in _phrase_hits(norm, key).items():
         value = similarity * phrase.weight
         if _NEGATORS.intersection(words[max(0, first - _NEGATION_WINDOW) : first]):
             value *= _CONFIG["negated_weight"]
         per_code.setdefault(phrase.code, []).append(value)
+        first_word[phrase.code] = min(first, first_word.get(phrase.code, first))
     bonus = _CONFIG["extra_hit_bonus"]
     return {
-        code: max(values) + bonus * min(3, len(values) - 1)
+        code: (max(values) + bonus * min(3, len(values) - 1), first_word[code])
         for code, values in per_code.items()
     }
 
 
+def scores(text: str) -> dict[str, float]:
+    """Weighted score per trámite code (only codes with at least one phrase found)."""
+    return {code: score for code, (score, _) in scored_hits(text).items()}
+
+
 def classify(text: str) -> Classification:
-    ranked = sorted(scores(text).items(), key=lambda item: item[1], reverse=True)
+    return decide(scores(text))
+
+
+def decide(found: dict[str, float]) -> Classification:
+    """The rules' own reading of a message's scores: the best trámite above the threshold,
+    confidence growing with its lead over the runner-up."""
+    ranked = sorted(found.items(), key=lambda item: item[1], reverse=True)
     if not ranked or ranked[0][1] < _CONFIG["threshold"]:
         return Classification(None, 0.0, dict(ranked))
     top = ranked[0][1]

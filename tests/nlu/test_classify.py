@@ -112,7 +112,7 @@ def test_result_is_frozen_and_serialisable():
     with pytest.raises(FrozenInstanceError):
         result.tramite = "A"  # type: ignore[misc]
     data = result.to_dict()
-    assert set(data) == {"tramite", "confidence", "entities"}
+    assert set(data) == {"tramite", "confidence", "requests", "case_query", "entities"}
     assert data["confidence"] == round(result.confidence, 2)
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
 

@@ -1,0 +1,1 @@
+"""The trained NLU model file (hybrid.npz), written by `python -m bot nlu --train`."""
