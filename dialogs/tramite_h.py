@@ -1,9 +1,10 @@
 """H) Retiro de productos (procedure section H).
 
-Order of the procedure: the product(s) and the reason (H.1); the history of damages and claims
-and the minimum permanence (H.2). Inside the permanence of any chosen product the client must
-accept the penalty (H.5: no -> the interaction is recorded and the request ends). Otherwise the
-retention offers come first (H.3: accepted -> recorded, the request ends; "no" -> go on). Then the
+Order of the procedure: the product(s) (H.1); the history of damages and claims and the minimum
+permanence (H.2). Inside the permanence of any chosen product H.2.2 goes straight to step 5: the
+client must accept the penalty (no -> the interaction is recorded and the request ends); no reason
+is asked (one given is kept). Otherwise the reason is asked and the retention offers come first
+(H.3: accepted -> a case for the ejecutivo(a) to apply the offer; "no" -> go on). Then the
 requirements (H.4: carta de retiro; equipment returned in person) and the estimate of the last
 invoice (H.7), and the case goes from the ejecutivo(a) to the Gestor(a) Comercial.
 
@@ -178,6 +179,8 @@ class RemovalDialog(TramiteDialog):
     name = "tramite_H"
     code = "H"
     product_types = ("telefonia_fija", "internet", "tv_cable", "hspa", "duo_pack", "multipack", "boliviatel")
+    # A suspended product is still the client's and billed when it comes back: it can be retired.
+    product_statuses = ("activo", "suspendido")
     multi_product = True
     initial = "start"
     states = [*COLLECTING, "offer_human", "done"]
@@ -248,7 +251,8 @@ class RemovalDialog(TramiteDialog):
 
     # --- conditions --------------------------------------------------------------------------
     def needs_reason(self, event) -> bool:
-        return not event.model.data.get("reason")
+        # The reason leads the retention talk (H.3), which inside the permanence never happens.
+        return not event.model.data.get("reason") and not self.penalties(event.model)
 
     def penalty_refused(self, event) -> bool:
         return event.model.data.get("penalty_answer") is False and bool(self.penalties(event.model))
@@ -302,12 +306,12 @@ class RemovalDialog(TramiteDialog):
                             ends_on=ends_on)
 
     def _context(self, turn: Turn) -> dict:
-        return {"products": self.products(turn), "reason_text": turn.data["reason_text"],
-                "reason": turn.data["reason"]}
+        return {"products": self.products(turn), "reason_text": turn.data.get("reason_text"),
+                "reason": turn.data.get("reason")}
 
     def _data(self, turn: Turn, **extra) -> dict:
-        return {"products": turn.data["products"], "reason": turn.data["reason"],
-                "reason_text": turn.data["reason_text"], **extra}
+        return {"products": turn.data["products"], "reason": turn.data.get("reason"),
+                "reason_text": turn.data.get("reason_text"), **extra}
 
     def refuse_penalty(self, event) -> None:
         turn: Turn = event.model

@@ -64,3 +64,34 @@ def test_a_type_with_several_products_is_asked_not_dropped(chat):
     assert "20 % de descuento" in offers  # both fulfilled their permanence: retention first
     client.say("no, gracias")
     assert sorted(client.last_case().data["products"]) == ["300101", "300104"]
+
+
+def test_inside_the_permanence_the_penalty_comes_first_without_retention_questions(chat):
+    # H.2.2: permanence not fulfilled -> step 5 (the penalty), not the reason / retention (H.3).
+    client = chat(PANIFICADORA)
+    question = client.say("quiero dar de baja el internet 300801")
+    assert "motivo" not in question.lower()
+    assert "Bs 4.350,00" in question and "¿Acepta" in question  # 15 months x Bs 290
+    reply = client.say("sí")
+    assert "Total: Bs 4.620,67" in reply  # 4.350,00 + 270,67 (28/30 of Bs 290)
+    assert "Motivo" not in reply  # none was given and none is asked
+    case = client.last_case()
+    assert case.status == "pendiente_requisitos" and case.data["penalty_accepted"] is True
+    assert case.data["reason"] is None
+
+
+AGRO = "+59171555010"  # multipack 301001/4578899 Bs 560, estado suspendido, since 2013 (12 m)
+
+
+def test_a_suspended_product_can_be_retired(chat):
+    # Permanence fulfilled long ago; "cerramos" is the closing-down reason: no retention offer.
+    # Last invoice of a multipack: Bs 70 basic telephony whole + (560 - 70) x 28/30 = Bs 527,33.
+    last_bill = Decimal("70.00") + ((Decimal("560.00") - Decimal("70.00")) * 28 / 30).quantize(
+        Decimal("0.01"))
+    assert last_bill == Decimal("527.33")
+    client = chat(AGRO)
+    reply = client.say("quiero dar de baja el multipack 301001 porque cerramos la empresa")
+    assert "Bs 527,33" in reply and "Devolución de los equipos" in reply
+    case = client.last_case()
+    assert case.tramite == "H" and case.data["products"] == ["301001"]
+    assert [Decimal(c["amount"]) for c in case.quoted_costs] == [last_bill]

@@ -96,8 +96,7 @@ def test_several_products_inside_permanence_add_their_penalties(chat):
     bills = prorated("290.00") + Decimal("65.00")  # the fixed line pays the whole month
     client = chat(PANIFICADORA)
     client.say("quiero dar de baja mis servicios")
-    client.say("1 y 2")
-    question = client.say("cerramos la panadería")
+    question = client.say("1 y 2")  # inside the permanence: the penalty, no reason asked (H.2.2)
     assert "Bs 975,00" in question and "Total de la penalidad: Bs 5.325,00" in question
     reply = client.say("si, acepto")
     total = internet_penalty + line_penalty + bills
