@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import LOCAL_TZ
+from bot.enums import CaseStatus
 from bot.models import Case, CaseEvent, Client, Staff
 
 EFICACIA_THRESHOLD = Decimal(98)
@@ -92,7 +93,8 @@ def monthly(session: Session, month: str) -> Report:
         select(Case.id, Case.tramite, Case.status, Case.opened_at, Case.resolved_at, Staff.username)
         .join(Client, Client.id == Case.client_id)
         .outerjoin(Staff, Staff.id == Client.ejecutivo_id)
-        .where(Case.opened_at >= start, Case.opened_at < end)
+        # A case the client withdrew was neither attended nor failed: it is not counted.
+        .where(Case.opened_at >= start, Case.opened_at < end, Case.status != CaseStatus.ANULADO)
         .order_by(Case.id)
     ).all()
     ids = [r.id for r in rows]

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot import rules
-from bot.enums import CaseStatus, EventKind
-from bot.models import Case, CaseEvent
+from bot.enums import OPEN_STATUSES, CaseStatus, EventKind
+from bot.models import Case, CaseEvent, StaffTask
 
 
 def case_number(case_id: int, opened_at: datetime) -> str:
@@ -56,3 +57,39 @@ def add_event(session: Session, *, case: Case, now: datetime, actor: str, kind: 
     event = CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind, detail=detail or {})
     session.add(event)
     return event
+
+
+# What a client may ask about: open work, and what ended in the last weeks ("¿ya lo atendieron?").
+RECENT_DAYS = 30
+
+
+def client_cases(session: Session, *, client_id: int, now: datetime, numbers: list[str] | None = None,
+                 tramite: str | None = None) -> list[Case]:
+    """A client's cases a status question is about, newest first: the ones named by number
+    (any status), else the open ones and those that ended within RECENT_DAYS (of `tramite`
+    when the client named one)."""
+    query = select(Case).where(Case.client_id == client_id)
+    if numbers:
+        query = query.where(Case.number.in_(numbers))
+    else:
+        recent = now - timedelta(days=RECENT_DAYS)
+        query = query.where(or_(Case.status.in_(OPEN_STATUSES),
+                                and_(Case.closed_at.is_not(None), Case.closed_at >= recent),
+                                and_(Case.resolved_at.is_not(None), Case.resolved_at >= recent)))
+        if tramite:
+            query = query.where(Case.tramite == tramite)
+    return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc())))
+
+
+def withdraw(session: Session, *, case: Case, now: datetime, words: str) -> StaffTask:
+    """The client withdraws an open case: closed as withdrawn, the event logged with the
+    client's words, and a task tells the person who had it."""
+    case.status = CaseStatus.ANULADO
+    case.closed_at = now
+    add_event(session, case=case, now=now, actor="cliente", kind=EventKind.WITHDRAWN,
+              detail={"words": words[:500]})
+    task = StaffTask(kind="case_withdrawn", status="abierta", assignee_id=case.assignee_id,
+                     client_id=case.client_id, conversation_id=case.conversation_id, case_id=case.id,
+                     note=case.number or "", created_at=now)
+    session.add(task)
+    return task

@@ -18,6 +18,11 @@ TRAMITE_DIALOG_PREFIX = "tramite_"  # trámite X is handled by the dialog named 
 INTAKE_DIALOG = "intake"
 CALLBACK_KEYS = ("conditions", "unless", "prepare", "before", "after")
 STATE_CALLBACK_KEYS = ("on_enter", "on_exit")
+# Collected data belongs to one dialog run and is cleared when another dialog takes over, but
+# for these keys: what the dialog being started is for ...
+START_KEYS = ("tramite", "case_query")
+# ... and the requests of the client still to handle, which outlive every dialog run.
+QUEUED_REQUESTS = "queued_requests"
 
 
 @dataclass
@@ -94,6 +99,10 @@ class Dialog:
     @property
     def state_names(self) -> list[str]:
         return list(self.machine.states)
+
+    def arrive(self, turn: Turn) -> None:
+        """Called when another dialog hands over to a state of this one (`Turn.go_to`): the
+        place to say what comes next; it may change `turn.state`, not jump. By default nothing."""
 
     def fire(self, turn: Turn, event: str) -> bool:
         if turn.state not in self.machine.states:

@@ -25,7 +25,7 @@ from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
 from bot.db import session_scope
-from bot.dialog import Dialog, Turn
+from bot.dialog import QUEUED_REQUESTS, START_KEYS, Dialog, Turn
 from bot.messaging import Attachment, InboundMessage
 from bot.models import Case, Conversation, Document, Message
 from bot.observability import correlation
@@ -399,6 +399,8 @@ class Engine:
         if optout.handle(turn):  # "STOP": campaigns stop, confirmed; the dialog stays where it was
             return dialog_name, turn.state
         intent = nlu.global_intent(turn.text)
+        if intent == "cancel" and dialog_name == "main" and turn.nlu.case_query == "anular":
+            intent = None  # nothing in progress to cancel: "anular mi solicitud" is about a case
         if intent is not None:
             return self._global(intent, turn, dialog_name)
         event = "message"
@@ -408,12 +410,16 @@ class Engine:
                 return dialog_name, turn.state
             dialog_name, target_state = turn.jump
             turn.jump = None
-            # Collected data belongs to one dialog run; only the chosen trámite crosses over.
-            carried = {"tramite": turn.data["tramite"]} if target_state is None and "tramite" in turn.data else {}
+            # Collected data belongs to one dialog run; what the next run is for and the
+            # client's other requests cross over.
+            keys = (QUEUED_REQUESTS, *START_KEYS) if target_state is None else (QUEUED_REQUESTS,)
+            carried = {key: turn.data[key] for key in keys if key in turn.data}
             turn.data.clear()
             turn.data.update(carried)
             if target_state is not None:
-                return dialog_name, target_state
+                turn.state = target_state
+                self.dialogs[dialog_name].arrive(turn)
+                return dialog_name, turn.state
             turn.state = self.dialogs[dialog_name].initial
             event = "start"
         raise RuntimeError(f"dialog hops exceeded at {dialog_name}/{turn.state}")

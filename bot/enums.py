@@ -19,6 +19,7 @@ class CaseStatus(StrEnum):
     CERRADO = "cerrado"  # the client confirmed "sí" to the quality check
     SIN_FACTIBILIDAD = "sin_factibilidad"
     NO_PROCEDE = "no_procede"  # the rules refused it (e.g. a second suspension in the year)
+    ANULADO = "anulado"  # the client withdrew it before it was attended
 
 
 # Work still to do: the queue and the indicators' open count.
@@ -70,3 +71,4 @@ class EventKind(StrEnum):
     QUALITY_NO_ANSWER = "quality_no_answer"
     MESSAGE_FAILED = "message_failed"
     EMAIL_BOUNCED = "email_bounced"
+    WITHDRAWN = "withdrawn"  # the client withdrew the case

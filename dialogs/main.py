@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import re
 
+from dataclasses import replace
+
 from bot.acts import dialog_act
-from bot.dialog import Dialog, Turn
-from bot.nlu import normalise
+from bot.dialog import QUEUED_REQUESTS, Dialog, Turn
+from bot.nlu import analyze, normalise, yes_no
 from bot.rules import load_rules, tramite_for_choice, tramites
 
 IDENTIFYING = ["start", "ask_nit", "ask_contract"]
+AT_MENU = ["menu", "offer_next"]
 
 
 class MainDialog(Dialog):
     name = "main"
     initial = "start"
-    states = ["start", "ask_nit", "ask_contract", "menu", "human"]
+    states = ["start", "ask_nit", "ask_contract", "menu", "offer_next", "human"]
     prepare_event = "absorb_identity"
     transitions = [
         # Identification: the first transition whose conditions hold wins.
@@ -32,12 +35,22 @@ class MainDialog(Dialog):
         {"trigger": "message", "source": IDENTIFYING, "dest": "ask_contract",
          "conditions": "has_valid_nit", "after": "ask_for_contract"},
         {"trigger": "message", "source": IDENTIFYING, "dest": "ask_nit", "after": "ask_for_nit"},
-        # The menu: a number or free text naming a trámite starts its dialog.
-        {"trigger": "message", "source": "menu", "dest": "menu",
+        # The menu: a question about a case already open, or a number or free text naming a
+        # trámite. After a trámite, "offer_next" asks about the client's next request.
+        {"trigger": "message", "source": AT_MENU, "dest": "menu", "conditions": "asks_about_case",
+         "after": "start_case_query"},
+        {"trigger": "message", "source": "offer_next", "dest": "menu", "conditions": "said_yes",
+         "after": "start_offered"},
+        {"trigger": "message", "source": "offer_next", "dest": "offer_next",
+         "conditions": ["said_no", "has_more_queued"], "after": "decline_and_offer_next"},
+        {"trigger": "message", "source": "offer_next", "dest": "menu", "conditions": "said_no",
+         "after": "decline_offered"},
+        {"trigger": "message", "source": AT_MENU, "dest": "menu",
          "conditions": "names_tramite", "after": "start_tramite"},
         # "gracias", "ok", "buenas tardes": a brief answer, never "no logré entender" + the menu.
         {"trigger": "message", "source": "menu", "dest": "menu", "conditions": "is_social",
          "after": "answer_social"},
+        {"trigger": "message", "source": "offer_next", "dest": "offer_next", "after": "offer_again"},
         {"trigger": "message", "source": "menu", "dest": "menu", "after": "show_menu_again"},
         # Entering the main dialog from elsewhere ("menú", end of a trámite).
         {"trigger": "start", "source": "*", "dest": "menu", "conditions": "is_identified",
@@ -52,8 +65,11 @@ class MainDialog(Dialog):
         if turn.state not in IDENTIFYING or event.event.name != "message":
             return
         services = turn.services
-        if turn.nlu.tramite and "pending_tramite" not in turn.data:
-            turn.data["pending_tramite"] = turn.nlu.tramite
+        # What the client asks before being identified is kept, with the words it came in:
+        # the details in them ("la línea 4412345 desde el 5 de enero") are read once identified.
+        if "pending_text" not in turn.data and (turn.nlu.tramite or turn.nlu.case_query) \
+                and not is_bare_identification(turn):
+            turn.data["pending_text"] = turn.text
         if services.client is not None:
             return
         if says_no_nit(turn.text):
@@ -107,6 +123,23 @@ class MainDialog(Dialog):
     def has_valid_nit(self, event) -> bool:
         return "nit_client_id" in event.model.data
 
+    def asks_about_case(self, event) -> bool:
+        nlu = event.model.nlu
+        if nlu.entities.get("case_numbers") and nlu.entities.get("menu_choice") is None:
+            return True
+        # "reclamo sobre la factura de agosto" may also sound like a status question: a new
+        # request wins unless the case question is the main reading.
+        return nlu.case_query is not None and (nlu.tramite is None or nlu.case_first)
+
+    def said_yes(self, event) -> bool:
+        return yes_no(event.model.text) is True
+
+    def said_no(self, event) -> bool:
+        return yes_no(event.model.text) is False
+
+    def has_more_queued(self, event) -> bool:
+        return len(event.model.data.get(QUEUED_REQUESTS, [])) > 1
+
     def is_social(self, event) -> bool:
         return dialog_act(event.model.text) is not None
 
@@ -125,13 +158,21 @@ class MainDialog(Dialog):
         turn: Turn = event.model
         turn.data.pop("id_failures", None)
         turn.data.pop("nit_client_id", None)
-        pending = turn.data.pop("pending_tramite", None)
+        pending = turn.data.pop("pending_text", None)
         turn.services.say("welcome_client")
-        if pending:
-            turn.start_tramite(pending)
+        if pending is None:  # nothing asked yet
+            turn.services.say("menu")
+            return
+        if pending != turn.text:
+            # The request and the identification came apart: read them as one message.
+            turn.text = f"{pending}\n{turn.text}"
+            turn.nlu = analyze(turn.text, today=turn.today)
+        if self.asks_about_case(event):
+            self.start_case_query(event)
+        elif turn.nlu.tramite:
+            self._start(turn, turn.nlu.tramite)
         else:
             turn.services.say("menu")
-
     def hand_off_unidentified(self, event) -> None:
         turn: Turn = event.model
         turn.services.handoff(reason="identificacion_fallida")
@@ -156,7 +197,65 @@ class MainDialog(Dialog):
 
     def start_tramite(self, event) -> None:
         turn: Turn = event.model
-        turn.start_tramite(self._chosen_tramite(turn))
+        self._start(turn, self._chosen_tramite(turn))
+
+    def _start(self, turn: Turn, code: str) -> None:
+        """Start trámite `code` on the whole message (its details may be anywhere in it); the
+        message's other requests wait their turn, each with the clauses that ask for it, and
+        the client is told what was understood."""
+        queued = [item for item in turn.data.get(QUEUED_REQUESTS, []) if item["tramite"] != code]
+        others = [c for c, _ in turn.nlu.requests
+                  if c != code and all(item["tramite"] != c for item in queued)]
+        if others and turn.nlu.entities.get("menu_choice") is None:
+            texts = turn.nlu.texts
+            queued += [{"tramite": c, "text": texts.get(c, turn.text)} for c in others]
+            turn.services.say("requests_understood", first=tramites()[code],
+                              others=[tramites()[c] for c in others])
+        if queued:
+            turn.data[QUEUED_REQUESTS] = queued
+        else:
+            turn.data.pop(QUEUED_REQUESTS, None)
+        turn.start_tramite(code)
+
+    def start_case_query(self, event) -> None:
+        turn: Turn = event.model
+        turn.data["case_query"] = turn.nlu.case_query or "estado"
+        turn.start_dialog("case_query")
+
+    def start_offered(self, event) -> None:
+        turn: Turn = event.model
+        queued = turn.data[QUEUED_REQUESTS]
+        item = queued.pop(0)
+        # The trámite reads the words the request came in, not the "sí".
+        turn.text = item["text"]
+        turn.nlu = replace(analyze(item["text"], today=turn.today), tramite=item["tramite"], requests=())
+        self._start(turn, item["tramite"])
+
+    def decline_offered(self, event) -> None:
+        turn: Turn = event.model
+        item = turn.data[QUEUED_REQUESTS].pop(0)
+        if not turn.data[QUEUED_REQUESTS]:
+            turn.data.pop(QUEUED_REQUESTS)
+        turn.services.say("offer_next_declined", tramite=tramites()[item["tramite"]])
+
+    def decline_and_offer_next(self, event) -> None:
+        self.decline_offered(event)
+        self.offer(event.model)
+
+    def offer_again(self, event) -> None:
+        self.offer(event.model, again=True)
+
+    def offer(self, turn: Turn, again: bool = False) -> None:
+        queued = turn.data[QUEUED_REQUESTS]
+        turn.services.say("offer_next_request", tramite=tramites()[queued[0]["tramite"]],
+                          more=len(queued) - 1, again=again)
+
+    def arrive(self, turn: Turn) -> None:
+        # Back at the menu after a trámite: the client's next request, if any, is offered.
+        if turn.state == "menu" and turn.data.get(QUEUED_REQUESTS) \
+                and turn.services.conversation.mode != "human":
+            turn.state = "offer_next"
+            self.offer(turn)
 
     def answer_social(self, event) -> None:
         event.model.services.say(f"act_{dialog_act(event.model.text)}")
@@ -170,6 +269,16 @@ class MainDialog(Dialog):
 
 def tramite_name(code: str) -> str:
     return tramites()[code].name
+
+
+# An answer to "¿su NIT?" or "¿un contrato?" of a few words ("contrato 300101") is no request.
+BARE_ID_WORDS = 5
+
+
+def is_bare_identification(turn: Turn) -> bool:
+    entities = turn.nlu.entities
+    named = any(key in entities for key in ("nit", "contracts", "lines"))
+    return turn.state != "start" and named and len(turn.text.split()) <= BARE_ID_WORDS
 
 
 def says_no_nit(text: str) -> bool:

@@ -165,6 +165,8 @@ class TramiteDialog(Dialog):
             return None
         for product_type in free_product_types(words):
             of_type = [p.contract for p in candidates if p.product_type == product_type]
+            if not of_type:
+                continue  # not a product of this trámite ("el internet" of another request)
             label = quantified.get(product_type)
             if len(of_type) == 1 or label == "all" or (label == "both" and len(of_type) == 2):
                 picked += of_type

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from . import classify, entities
-from .features import TRAMITES
+from .features import CASE_QUERIES, TRAMITES
 from .hybrid import model
 from .normalise import normalise
 from .rules import rules
@@ -28,6 +28,11 @@ class NluResult:
     # (`tramite` is the most likely one).
     requests: tuple[tuple[str, float], ...] = ()
     case_query: str | None = None  # "estado" (how is my case going) / "anular" (withdraw it)
+    # With several requests: trámite -> the words of the message that ask for it.
+    texts: dict[str, str] = field(default_factory=dict)
+    # The message is mainly about a case ("ya reclamé la factura y nadie responde"), not a
+    # new request, though it names a trámite.
+    case_first: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,12 +51,12 @@ def analyze(text: str, today: date | None = None) -> NluResult:
         return NluResult(None, 0.0, {})
     text = text[:MAX_ANALYSED_CHARS]
     found = entities.extract(text, today or date.today())
-    tramite, confidence, requests, case_query = read_requests(text)
-    return NluResult(tramite, confidence, found, requests, case_query)
+    tramite, confidence, requests, case_query, texts, case_first = read_requests(text)
+    return NluResult(tramite, confidence, found, requests, case_query, texts, case_first)
 
 
 def read_requests(text: str):
-    """(tramite, confidence, requests, case_query) by the hybrid model: the phrase rules'
+    """(tramite, confidence, requests, case_query, texts, case_first) by the hybrid model: the phrase rules'
     scores are among its inputs, the statistical part generalises past their wording."""
     hits = classify.scored_hits(text)
     prediction = model().predict(text, hits)
@@ -59,12 +64,17 @@ def read_requests(text: str):
     positions = dict(prediction.positions)
     confidence = {label: prediction.probabilities[label] for label in found}
     segment_found: set[str] = set()
+    clauses: list[Clause] = []
+    clause_labels: dict[int, str] = {}  # clause -> what it asks for, read on its own
     if found or prediction.case_query:
         # Read part by part too: a second request in its own clause is often drowned by
         # the first in the whole-message reading.
-        for start, part in segments(text):
+        clauses = segments(text)
+        for index, clause in enumerate(clauses):
+            start, part = clause.start, clause.norm
             reading = model().predict(part, classify.scored_hits(part))
             label = max(reading.main, key=reading.main.get)
+            clause_labels[index] = label
             if label in found or label not in TRAMITES or \
                     reading.main[label] < _segment_confidence():
                 continue
@@ -73,7 +83,7 @@ def read_requests(text: str):
             positions[label] = start
             confidence[label] = reading.main[label]
     if not found:
-        return None, 0.0, (), prediction.case_query
+        return None, 0.0, (), prediction.case_query, {}, prediction.case_query is not None
     # The softmax's pick keeps its confidence; the others', level 2's (or their part's
     # softmax).
     confidence[found[0]] = max(prediction.main[found[0]], 0.0)
@@ -84,44 +94,80 @@ def read_requests(text: str):
     sure = _earlier_confidence()
     main = next(label for label in ordered
                 if label == found[0] or label in segment_found or confidence[label] >= sure)
+    # Another request is kept when the client asked for it in a clause of its own, or the
+    # whole-message reading is fairly sure: each one kept is a question to the client.
+    floor = _other_confidence()
+    ordered = [label for label in ordered
+               if label == main or label in segment_found or label in clause_labels.values()
+               or confidence[label] >= floor]
+    texts = request_texts(clauses, clause_labels, ordered) if len(ordered) > 1 else {}
     return (
         main,
         confidence[main],
         tuple((label, confidence[label]) for label in ordered),
         prediction.case_query,
+        texts,
+        max(prediction.main, key=prediction.main.get) in CASE_QUERIES,
     )
 
 
 _SENTENCE_END = re.compile(r"[.;!?\n]+")
 
 
+_ACCENTED = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uúü]"}
+
+
 @cache
 def _joiners() -> re.Pattern:
+    """The joining words as typed: any case, with or without accents ("También", "ademas")."""
     words = sorted(rules()["classifier"]["segment_joiners"], key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b")
+    spelled = ["".join(_ACCENTED.get(ch, re.escape(ch)) for ch in w) for w in words]
+    return re.compile(r"(?<!\w)(" + "|".join(spelled) + r")(?!\w)", re.IGNORECASE)
 
 
 def _segment_confidence() -> float:
     return float(rules()["classifier"]["segment_confidence"])
 
 
+def _other_confidence() -> float:
+    return float(rules()["classifier"]["other_request_confidence"])
+
+
 def _earlier_confidence() -> float:
     return float(rules()["classifier"]["earlier_request_confidence"])
 
 
-def segments(text: str) -> list[tuple[int, str]]:
-    """(index of its first word, normalised words) of each clause of a message of more than
-    one: cut at sentence ends and at joining words. Clauses of one word are left out."""
-    parts: list[tuple[int, str]] = []
+@dataclass(frozen=True)
+class Clause:
+    start: int  # index of its first word in the normalised message
+    norm: str  # its normalised words, as the model reads them
+    raw: str  # as the client wrote it, for the dialog that handles it
+
+
+def segments(text: str) -> list[Clause]:
+    """The clauses of a message of more than one: cut at sentence ends and at joining words.
+    Clauses of one word are left out."""
+    parts: list[Clause] = []
     offset = 0
     for sentence in _SENTENCE_END.split(text):
-        norm = normalise(sentence)
-        for piece in _joiners().split(norm):
-            words = piece.split()
-            if len(words) >= 2:
-                parts.append((offset, " ".join(words)))
+        for i, piece in enumerate(_joiners().split(sentence)):
+            words = normalise(piece).split()
+            if i % 2 == 0 and len(words) >= 2:  # odd pieces are the joining words
+                parts.append(Clause(offset, " ".join(words), piece.strip(" ,")))
             offset += len(words)
     return parts if len(parts) > 1 else []
+
+
+def request_texts(clauses: list[Clause], clause_labels: dict[int, str], requests) -> dict[str, str]:
+    """The words of each request: the clauses that, read on their own, ask for it, plus those
+    that ask for none of them (greetings, who is writing), kept by every request as context.
+    Empty unless every request has a clause of its own ("la línea y el internet" is one
+    request in two clauses: it keeps the whole message)."""
+    if not clauses or any(label not in clause_labels.values() for label in requests):
+        return {}
+    return {label: ". ".join(c.raw for i, c in enumerate(clauses)
+                             if clause_labels.get(i) == label or clause_labels.get(i) not in requests)
+            for label in requests}
 
 
 def rules_only(text: str) -> tuple[str | None, float]:

@@ -38,6 +38,8 @@ _LINE_KEYWORD = re.compile(
     r"\b(?:lineas?|telefonos?|telf?|fono|numeros?|nros?|celular(?:es)?|cel|movil|fijo|"
     r"whatsapp|wsp)\b[^\d\n]{0,20}$"
 )
+# A case reference as the bot gives it ("PV-2026-000123"), also typed "pv 2026 123".
+_CASE_NUMBER = re.compile(r"\bpv[\s\-_/]*(?P<year>20\d\d)[\s\-_/]*(?P<n>\d{1,6})\b")
 _DIGIT_RUN = re.compile(r"(?<![\w@])\+?\d+(?:[ .-]\d+)*(?![\w@])")
 _MENU = re.compile(
     r"(?:(?:la\s+|el\s+)?(?:opcion|numero)\s+|la\s+|el\s+|elijo\s+(?:la\s+)?)?(?P<n>\w+)"
@@ -148,6 +150,10 @@ def extract(text: str, today: date) -> dict[str, Any]:
         for match in list(pattern.finditer(folded)):
             amounts.append((match.start(), _amount(match["n"])))
             folded = _blank(folded, *match.span())
+    case_numbers = []
+    for match in list(_CASE_NUMBER.finditer(folded)):
+        case_numbers.append(f"PV-{match['year']}-{int(match['n']):06d}")
+        folded = _blank(folded, *match.span())
     date_entities, folded = dates.extract(folded, today)
     folded = _keyword_numbers(folded, found)
     _bare_numbers(folded, found)
@@ -157,6 +163,8 @@ def extract(text: str, today: date) -> dict[str, Any]:
     found.update(date_entities)
     if emails:
         found["emails"] = emails
+    if case_numbers:
+        found["case_numbers"] = list(dict.fromkeys(case_numbers))
     if amounts:
         found["amounts"] = [value for _, value in sorted(amounts)]
     for key in ("contracts", "lines", "emails"):

@@ -50,6 +50,8 @@ class Report:
     two_tramites_total: int = 0
     two_tramites_both: int = 0
     multi_total: int = 0
+    single_total: int = 0  # messages with one request ...
+    single_extra: int = 0  # ... read with another one too (a needless question to the client)
     multi_all: int = 0
     case_total: int = 0
     case_right: int = 0
@@ -90,6 +92,7 @@ class Report:
             "two_recall": self.two_recall,
             "two_tramites_recall": self.share(self.two_tramites_both, self.two_tramites_total),
             "multi_all": self.share(self.multi_all, self.multi_total),
+            "single_extra": self.share(self.single_extra, self.single_total),
             "case_query": self.share(self.case_right, self.case_total),
         }
 
@@ -129,6 +132,9 @@ def score(rows: Iterable[tuple[tuple[str, ...], str]], read: Callable[[str], Rea
         if len(set(gold_tramites)) == 2:
             report.two_tramites_total += 1
             report.two_tramites_both += set(gold_tramites) <= set(got.requests)
+        if len(gold_set) == 1:
+            report.single_total += 1
+            report.single_extra += bool(found - gold_set)
         if len(gold_set) >= 2:
             report.multi_total += 1
             report.multi_all += gold_set <= found
@@ -177,6 +183,8 @@ def format_report(report: Report, title: str = "", show_errors: int = 0) -> str:
         f"({report.two_tramites_both}/{report.two_tramites_total})",
         f"two or more requests, all found   {_pct(s['multi_all'])} %  "
         f"({report.multi_all}/{report.multi_total})",
+        f"one request, read with another    {_pct(s['single_extra'])} %  "
+        f"({report.single_extra}/{report.single_total})",
         f"case status / withdrawal right    {_pct(s['case_query'])} %  "
         f"({report.case_right}/{report.case_total})",
         "",
