@@ -53,3 +53,18 @@ def dialog_act(text: str) -> str | None:
                 return None
             position += 1
     return next((act for act in priority if act in found), None)
+
+
+CORRECTION_MAX_WORDS = 15
+
+
+@lru_cache
+def _corrections() -> tuple[str, ...]:
+    return tuple(f" {normalise(str(p))} " for p in load_rules("dialog_acts.yaml")["corrections"])
+
+
+def is_correction(text: str) -> bool:
+    """"perdón, es la 4412346": a short message that corrects what the client said before."""
+    words = normalise(text).split()
+    padded = f" {' '.join(words)} "
+    return len(words) <= CORRECTION_MAX_WORDS and any(p in padded for p in _corrections())

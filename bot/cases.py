@@ -81,13 +81,22 @@ def client_cases(session: Session, *, client_id: int, now: datetime, numbers: li
     return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc())))
 
 
-def withdraw(session: Session, *, case: Case, now: datetime, words: str) -> StaffTask:
+def latest_case(session: Session, *, conversation_id: int) -> Case | None:
+    return session.scalars(select(Case).where(Case.conversation_id == conversation_id)
+                           .order_by(Case.id.desc()).limit(1)).first()
+
+
+def withdraw(session: Session, *, case: Case, now: datetime, words: str,
+             notify: bool = True) -> StaffTask | None:
     """The client withdraws an open case: closed as withdrawn, the event logged with the
-    client's words, and a task tells the person who had it."""
+    client's words, and (`notify`) a task tells the person who had it. A correction
+    ("perdón, es la otra línea") withdraws without a task: the corrected case replaces it."""
     case.status = CaseStatus.ANULADO
     case.closed_at = now
     add_event(session, case=case, now=now, actor="cliente", kind=EventKind.WITHDRAWN,
-              detail={"words": words[:500]})
+              detail={"words": words[:500], "corrected": not notify})
+    if not notify:
+        return None
     task = StaffTask(kind="case_withdrawn", status="abierta", assignee_id=case.assignee_id,
                      client_id=case.client_id, conversation_id=case.conversation_id, case_id=case.id,
                      note=case.number or "", created_at=now)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import re
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from bot.acts import dialog_act
+from bot import cases
+from bot.acts import dialog_act, is_correction
+from bot.enums import CaseStatus
 from bot.dialog import QUEUED_REQUESTS, Dialog, Turn
 from bot.nlu import analyze, normalise, yes_no
 from bot.rules import load_rules, tramite_for_choice, tramites
@@ -45,6 +48,8 @@ class MainDialog(Dialog):
          "conditions": ["said_no", "has_more_queued"], "after": "decline_and_offer_next"},
         {"trigger": "message", "source": "offer_next", "dest": "menu", "conditions": "said_no",
          "after": "decline_offered"},
+        {"trigger": "message", "source": AT_MENU, "dest": "menu",
+         "conditions": "corrects_last_case", "after": "correct_last_case"},
         {"trigger": "message", "source": AT_MENU, "dest": "menu",
          "conditions": "names_tramite", "after": "start_tramite"},
         # "gracias", "ok", "buenas tardes": a brief answer, never "no logré entender" + the menu.
@@ -137,6 +142,19 @@ class MainDialog(Dialog):
     def said_no(self, event) -> bool:
         return yes_no(event.model.text) is False
 
+    def corrects_last_case(self, event) -> bool:
+        """"perdón, es la 4412346" right after a case was opened, before staff touched it."""
+        turn: Turn = event.model
+        entities = turn.nlu.entities
+        if not is_correction(turn.text) or not (entities.get("lines") or entities.get("contracts")):
+            return False
+        case = cases.latest_case(turn.services.session, conversation_id=turn.services.conversation.id)
+        if case is None or case.status not in CORRECTABLE or not case.data.get("request_words") \
+                or turn.services.now - _aware(case.opened_at) > CORRECTION_WINDOW:
+            return False
+        turn.scratch["corrected_case"] = case
+        return True
+
     def has_more_queued(self, event) -> bool:
         return len(event.model.data.get(QUEUED_REQUESTS, [])) > 1
 
@@ -217,6 +235,18 @@ class MainDialog(Dialog):
             turn.data.pop(QUEUED_REQUESTS, None)
         turn.start_tramite(code)
 
+    def correct_last_case(self, event) -> None:
+        """The earlier case is withdrawn and the same request read again with the product
+        the client meant: never two cases that charge both."""
+        turn: Turn = event.model
+        case = turn.scratch["corrected_case"]
+        cases.withdraw(turn.services.session, case=case, now=turn.services.now, words=turn.text,
+                       notify=False)
+        turn.services.say("case_corrected", case=case)
+        turn.text = replace_products(case.data["request_words"], turn.nlu.entities, turn.today)
+        turn.nlu = replace(analyze(turn.text, today=turn.today), requests=())
+        self._start(turn, case.tramite)
+
     def start_case_query(self, event) -> None:
         turn: Turn = event.model
         turn.data["case_query"] = turn.nlu.case_query or "estado"
@@ -279,6 +309,29 @@ def is_bare_identification(turn: Turn) -> bool:
     entities = turn.nlu.entities
     named = any(key in entities for key in ("nit", "contracts", "lines"))
     return turn.state != "start" and named and len(turn.text.split()) <= BARE_ID_WORDS
+
+
+# A correction reaches back to the case just opened and not yet worked on by staff.
+CORRECTABLE = (CaseStatus.ABIERTO, CaseStatus.PENDIENTE_REQUISITOS)
+CORRECTION_WINDOW = timedelta(hours=2)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def replace_products(words: str, named: dict, today) -> str:
+    """The request's words with the product numbers it named replaced by those of the
+    correction ("... de la línea 4412345" + "es la 4412346" -> "... de la línea 4412346")."""
+    earlier = analyze(words, today=today).entities
+    for key in ("lines", "contracts"):
+        old, new = earlier.get(key, []), named.get(key, [])
+        if old and new:
+            words = words.replace(old[0], new[0])
+            return words
+    # Named differently (a contract where the request said a line): both are read, the
+    # correction last.
+    return f"{words}\n{' '.join([*named.get('lines', []), *named.get('contracts', [])])}"
 
 
 def says_no_nit(text: str) -> bool:

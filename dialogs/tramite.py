@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from bot import cases as case_log
 from bot import nlu, requirements
+from bot.acts import is_correction
 from bot.dialog import Dialog, Turn
 from bot.models import Document
 from bot.portfolio.records import ProductInfo
@@ -36,6 +37,8 @@ RETIRED = "retirado"  # portfolio status of a product that no longer exists (pro
 # Scratch keys of products the client named that cannot be used: they are told why, and the
 # only other product is not taken in their place.
 UNUSABLE_KEYS = ("not_found", "wrong_type", "retired")
+MAX_KEPT_MESSAGES = 8  # the client's messages of one request kept with its case ...
+MAX_KEPT_CHARS = 2000  # ... up to this many characters
 
 
 # The client's answer to "¿Desea que le atienda un ejecutivo(a)?", the same in every trámite.
@@ -78,6 +81,12 @@ class TramiteDialog(Dialog):
             # Files sent while the request is being collected belong to the case it will open.
             turn.data.setdefault("document_ids", []).extend(turn.scratch.pop("document_ids"))
             turn.scratch["documents_kept"] = True
+        # The client's words of this request, kept with its case: a correction after the case
+        # is open ("perdón, es la 4412346") re-reads them with the right product.
+        words = turn.data.setdefault("words", [])
+        if not words or words[-1] != turn.text:
+            words.append(turn.text)
+            del words[:-MAX_KEPT_MESSAGES]
         filled = set()
         if self.product_types:
             filled |= self.absorb_products(turn)
@@ -103,7 +112,14 @@ class TramiteDialog(Dialog):
         """The products the message names: by number, by option of the list shown, by type
         ("el internet"), or "todas"/"ambas"; a multi-product trámite takes all of them."""
         if turn.data.get("products"):
-            return set()
+            if not (is_correction(turn.text) and self._names_a_product(turn)):
+                return set()
+            # "perdón, es la 4412346": the product named now replaces the one taken.
+            earlier = turn.data.pop("products")
+            filled = self.absorb_products(turn)
+            if not filled:
+                turn.data["products"] = earlier
+            return filled
         candidates = self.candidates(turn)
         chosen = self._named_by_number(turn, {p.contract for p in candidates})
         listed = [c for c in turn.data.get("listed") or [] if c in {p.contract for p in candidates}]
@@ -176,6 +192,10 @@ class TramiteDialog(Dialog):
             turn.scratch["ambiguous_types"] = ambiguous
             return None
         return picked
+
+    @staticmethod
+    def _names_a_product(turn: Turn) -> bool:
+        return bool(turn.nlu.entities.get("contracts") or turn.nlu.entities.get("lines"))
 
     @staticmethod
     def named_unusable(turn: Turn) -> bool:
@@ -271,7 +291,8 @@ class TramiteDialog(Dialog):
         pending = requirements.missing(checklist)
         if status is None:
             status = "pendiente_requisitos" if pending else "en_proceso"
-        case_data = {**(data or {}), "role_when_complete": role_when_complete or role}
+        case_data = {**(data or {}), "role_when_complete": role_when_complete or role,
+                     "request_words": "\n".join(turn.data.get("words", []))[-MAX_KEPT_CHARS:]}
         first_role = role if pending or role_when_complete is None else role_when_complete
         stored_costs = [{**c, "amount": str(c["amount"])} for c in costs or []]
         case = services.open_case(tramite=self.code, role=first_role, summary=summary, data=case_data,

@@ -18,6 +18,7 @@ import phonenumbers
 
 from bot import cases as case_log
 from bot import nlu, texts
+from bot.acts import is_correction
 from bot.addresses import normalise_phone
 from bot.dialog import Turn
 from bot.models import WorkOrder
@@ -141,8 +142,10 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         records, client = turn.services.records, turn.services.client
         entities = turn.nlu.entities
         phone = None
+        # "perdón, es la 4412346" corrects the product, even when a phone was asked.
+        asked_not_corrected = asked and not is_correction(turn.text)
         for value in entities.get("lines", []):
-            if asked or records.product_by_contract_or_number(client.id, value) is None:
+            if asked_not_corrected or records.product_by_contract_or_number(client.id, value) is None:
                 phone = _phone(value)
                 if phone:
                     # The phone is no product the client failed to name (this message's
