@@ -148,5 +148,6 @@ class FiberMigrationDialog(TramiteDialog):
             data={**self._case_data(turn, accepted=True), "next_role": "gestor_comercial"},
         )
         self.summarise(turn, case, pending=pending, costs=[], products=self.products(turn),
-                       accepted=True, already_fiber=self.fiber_products(turn), **terms)
+                       accepted=True, already_fiber=self.fiber_products(turn),
+                       conditional_cost="excess_cable", **terms)
         turn.go_to("main", "menu")
