@@ -59,12 +59,21 @@ CORRECTION_MAX_WORDS = 15
 
 
 @lru_cache
-def _corrections() -> tuple[str, ...]:
-    return tuple(f" {normalise(str(p))} " for p in load_rules("dialog_acts.yaml")["corrections"])
+def _phrases(key: str) -> tuple[str, ...]:
+    return tuple(f" {normalise(str(p))} " for p in load_rules("dialog_acts.yaml")[key])
+
+
+def _says(text: str, key: str) -> bool:
+    words = normalise(text).split()
+    padded = f" {' '.join(words)} "
+    return len(words) <= CORRECTION_MAX_WORDS and any(p in padded for p in _phrases(key))
 
 
 def is_correction(text: str) -> bool:
     """"perdón, es la 4412346": a short message that corrects what the client said before."""
-    words = normalise(text).split()
-    padded = f" {' '.join(words)} "
-    return len(words) <= CORRECTION_MAX_WORDS and any(p in padded for p in _corrections())
+    return _says(text, "corrections")
+
+
+def is_change_of_mind(text: str) -> bool:
+    """"pensándolo bien, mejor el traslado": the request just made is replaced by another."""
+    return _says(text, "changes_of_mind")

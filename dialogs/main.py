@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import cases
-from bot.acts import dialog_act, is_correction
+from bot.acts import dialog_act, is_change_of_mind, is_correction
 from bot.enums import CaseStatus
 from bot.dialog import QUEUED_REQUESTS, Dialog, Turn
 from bot.nlu import analyze, normalise, yes_no
@@ -50,6 +50,8 @@ class MainDialog(Dialog):
          "after": "decline_offered"},
         {"trigger": "message", "source": AT_MENU, "dest": "menu",
          "conditions": "corrects_last_case", "after": "correct_last_case"},
+        {"trigger": "message", "source": AT_MENU, "dest": "menu",
+         "conditions": "changes_mind", "after": "replace_last_case"},
         {"trigger": "message", "source": AT_MENU, "dest": "menu",
          "conditions": "names_tramite", "after": "start_tramite"},
         # "gracias", "ok", "buenas tardes": a brief answer, never "no logré entender" + the menu.
@@ -148,12 +150,21 @@ class MainDialog(Dialog):
         entities = turn.nlu.entities
         if not is_correction(turn.text) or not (entities.get("lines") or entities.get("contracts")):
             return False
+        return self._correctable_case(turn) is not None
+
+    def changes_mind(self, event) -> bool:
+        turn: Turn = event.model
+        return bool(is_change_of_mind(turn.text) and self._chosen_tramite(turn)
+                    and self._correctable_case(turn) is not None)
+
+    @staticmethod
+    def _correctable_case(turn: Turn):
         case = cases.latest_case(turn.services.session, conversation_id=turn.services.conversation.id)
         if case is None or case.status not in CORRECTABLE or not case.data.get("request_words") \
                 or turn.services.now - _aware(case.opened_at) > CORRECTION_WINDOW:
-            return False
+            return None
         turn.scratch["corrected_case"] = case
-        return True
+        return case
 
     def has_more_queued(self, event) -> bool:
         return len(event.model.data.get(QUEUED_REQUESTS, [])) > 1
@@ -246,6 +257,15 @@ class MainDialog(Dialog):
         turn.text = replace_products(case.data["request_words"], turn.nlu.entities, turn.today)
         turn.nlu = replace(analyze(turn.text, today=turn.today), requests=())
         self._start(turn, case.tramite)
+
+    def replace_last_case(self, event) -> None:
+        """The request just made is withdrawn and the new one taken: never both charged."""
+        turn: Turn = event.model
+        case = turn.scratch["corrected_case"]
+        cases.withdraw(turn.services.session, case=case, now=turn.services.now, words=turn.text,
+                       notify=False)
+        turn.services.say("case_replaced", case=case, tramite=tramites()[case.tramite])
+        self._start(turn, self._chosen_tramite(turn))
 
     def start_case_query(self, event) -> None:
         turn: Turn = event.model

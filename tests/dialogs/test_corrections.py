@@ -48,3 +48,16 @@ def test_a_new_request_naming_a_line_is_not_a_correction(chat):
     client.say("menú")
     client.say("necesito también el detalle de llamadas de octubre de la línea 4412346")
     assert [c.status for c in client.cases()] == ["pendiente_requisitos", "pendiente_requisitos"]
+
+
+def test_a_change_of_mind_withdraws_the_request_just_made(chat):
+    client = chat(IMPORTADORA)
+    client.say("necesito el detalle de llamadas de octubre de la línea 4412345")
+    first = client.last_case()
+    reply = client.say("pensándolo bien, mejor quiero la migración a fibra del contrato 300101")
+    assert f"anulamos la solicitud {first.number}" in reply
+    assert "Para migrar a fibra óptica" in reply and "contrato 300101" in reply
+    client.say("sí")  # accepts a possible excess-cable charge: K's case opens
+    old, new = client.cases()
+    assert old.status == "anulado" and old.tramite == "G"
+    assert new.tramite == "K" and new.status not in ("anulado",)
