@@ -39,6 +39,10 @@ SEPARATORS = re.compile(r"[,;\n]")
 NEXT_ROLES = ["gestor_tecnico", "ejecutivo"]
 NUMBER_ONLY = re.compile(r"(?:n[°ºo.]?\s*|nro\.?\s*|#\s*)?\d+\w?", re.IGNORECASE)
 LETTERS = re.compile(r"[^\W\d_]{3,}")
+# Words that join a detail keyword to the rest of the request ("a la nueva oficina en Av. ..."):
+# a detail that is only its keyword and these words names no place, it is the request talking.
+DETAIL_LINKS = re.compile(r"(?:\s+(?:en|de|del|a|al|la|el|los|las|que|ubicad[oa]s?|queda|esta|está))+$",
+                          re.IGNORECASE)
 
 
 # --- reading an address ---------------------------------------------------------------------------
@@ -109,6 +113,10 @@ def parse_address(text: str) -> list[dict]:
             stop = later_start
             break
         written = text[start:stop].strip(" .,;:-")
+        if kind == "detail":
+            written = DETAIL_LINKS.sub("", written).strip(" .,;:-")
+            if not written[end - start:].strip(" .,;:-"):
+                continue  # "la nueva oficina en ...": no office named
         part = {"kind": kind, "text": written}
         if kind == "street":
             numbers = re.findall(r"\d+", folded[end:stop])
