@@ -332,7 +332,7 @@ class RemovalDialog(TramiteDialog):
         offer = next(o for o in offers if o["code"] == turn.data["retention_answer"])
         self.decide(turn, "retention_accepted", offer=offer["code"],
                     offered=turn.data.get("offered", []), quality_first=quality_first)
-        case, _ = self.open_case(turn, role="ejecutivo", status="concluido",
+        case, _ = self.open_case(turn, role="ejecutivo", status="en_proceso",
                                  summary=texts.render("details_H", **self._context(turn), in_person=[],
                                                       outcome="retained", offer=offer),
                                  data=self._data(turn, offer=offer["code"]))

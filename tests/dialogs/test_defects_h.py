@@ -95,3 +95,15 @@ def test_a_suspended_product_can_be_retired(chat):
     case = client.last_case()
     assert case.tramite == "H" and case.data["products"] == ["301001"]
     assert [Decimal(c["amount"]) for c in case.quoted_costs] == [last_bill]
+
+
+def test_an_accepted_retention_offer_is_open_work_for_the_ejecutivo(chat):
+    client = chat(IMPORTADORA)
+    offer = client.say("retiro de la línea 4412345 porque nos mudamos a otra zona")
+    assert "«sí»" in offer
+    reply = client.say("sí")
+    case = client.last_case()
+    assert case.tramite == "H" and case.data["offer"] == "TRASLADO-SIN-COSTO"
+    assert case.status == "en_proceso"  # the benefit is still to be applied
+    assert case.current_role == "ejecutivo"
+    assert case.number in reply and "se comunicará con usted" in reply

@@ -128,7 +128,7 @@ def test_damage_history_puts_quality_offers_first_and_an_accepted_offer_ends_the
     case = client.last_case()
     assert "20 % de descuento" in reply and case.number in reply
     assert "queda sin efecto" in reply
-    assert case.status == "concluido" and case.closed_at is not None
+    assert case.status == "en_proceso" and case.closed_at is None  # the ejecutivo applies the benefit
     assert case.current_role == "ejecutivo" and case.assignee_id == staff_id(client, "lvargas")
     assert case.data["offer"] == "DESC-20-6M" and case.quoted_costs == [] and case.requirements == []
     accepted = next(e for e in client.events(case) if e.detail.get("rule") == "retention_accepted")
@@ -161,7 +161,7 @@ def test_a_single_offer_is_accepted_with_yes(chat):
     assert "Traslado del servicio a la nueva dirección sin costo" in offer and "«sí»" in offer
     reply = client.say("sí")
     case = client.last_case()
-    assert case.status == "concluido" and case.data["offer"] == "TRASLADO-SIN-COSTO"
+    assert case.status == "en_proceso" and case.data["offer"] == "TRASLADO-SIN-COSTO"
     assert case.number in reply
 
 
