@@ -68,6 +68,23 @@ def bare_date(text: str, today: date) -> tuple[date | None, bool]:
     return (date.fromisoformat(value) if value else None), year_written
 
 
+def years_written(text: str) -> list[bool]:
+    """For each date of the message, in order, whether its year was written."""
+    return [bool(re.search(r"\d{4}|/\d{2}$", found.group()))
+            for found in _date_pattern().finditer(fold(text))]
+
+
+def ahead(day: date, today: date) -> date:
+    """A date written without its year, read as the client means it: a suspension or a
+    reconnection is planned, so a day that passed long ago is next year's ("desde el 5 de
+    enero" said in November). A day that passed recently stays as written ("desde el 1 de
+    noviembre" said on the 28th) and the client is told it passed: the nearer one wins."""
+    if day >= today:
+        return day
+    next_year = add_months(day, 12)
+    return next_year if next_year - today < today - day else day
+
+
 def invoice_rows(invoices) -> list[dict]:
     return [{"contract": i.contract, "period": i.period, "amount": str(i.amount),
              "due_on": i.due_on.isoformat()} for i in invoices]
@@ -161,8 +178,15 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
         span = entities.get("date_range") or {}
         start = date.fromisoformat(span["start"]) if span.get("start") else None
         end = date.fromisoformat(span["end"]) if span.get("end") else None
-        if start is None and turn.state == "ask_start":
-            start, _ = bare_date(turn.text, today)
+        start_written, end_written = [*years_written(turn.text), False, False][:2]
+        # A reconnection date needs no "desde": "adelantar la reconexión para el 15 de diciembre".
+        wants_date = turn.state == "ask_start" or data.get("action") == "reconexion"
+        if start is None and end is None and wants_date:
+            start, start_written = bare_date(turn.text, today)
+        if start is not None and not start_written and ahead(start, today) != start:
+            start = ahead(start, today)
+            if end is not None and not end_written:
+                end = add_months(end, 12)  # "del 5 de enero al 28 de febrero", said in November
         asked_end = turn.state in ("ask_end", "confirm_max") and data.get("starts_on")
         if start is None and end is None and asked_end:
             end, year_written = bare_date(turn.text, today)

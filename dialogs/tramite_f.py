@@ -1,7 +1,9 @@
 """F) Registro de reclamos de facturación (procedure section F).
 
-The bot asks the month of the invoice and the product (F.1.1), then looks for a claim of that
-product and month (F.3):
+The bot asks the month of the invoice and the product (F.1.1) and checks the account (F.2): a
+month with no invoice of the product opens nothing; the client is told which invoices there are
+and asked again (a product with no invoice at all goes back to the menu). Then it looks for a
+claim of that product and month (F.3):
 - an assigned claim: urgent follow-up with UTAR recorded; the client will be called (F.6);
 - an attended claim: its resolution is given and the client asked whether they agree (F.4);
   no -> the disagreement goes to UTAR through the ejecutivo, with the client's words (F.5);
@@ -11,10 +13,14 @@ No cost, no documents. Words and the claim parameters live in rules/vocabulary_d
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot import cases as case_log
 from bot import nlu, texts
 from bot.dialog import Turn
-from bot.models import BillingClaim
+from bot.models import BillingClaim, Invoice, Product
+from bot.portfolio.records import InvoiceInfo
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary_def import (
     ALL_PRODUCT_TYPES,
@@ -27,6 +33,25 @@ from dialogs.vocabulary_def import (
 
 COLLECTING = ["start", "choose_product", "ask_period", "ask_reason"]
 MAX_KEPT_TEXTS = 8
+
+
+def invoices_of(session: Session, contract: str, *, period: str | None = None,
+                limit: int | None = None) -> list[InvoiceInfo]:
+    """Invoices of a contract on record, paid or not, the latest period first (F.2).
+
+    SystemOfRecord only answers pending invoices of a client; this is the account statement
+    of one product, read from the same tables the portfolio import fills."""
+    query = (
+        select(Product.contract, Invoice.period, Invoice.amount, Invoice.status, Invoice.due_on)
+        .join(Product, Product.id == Invoice.product_id)
+        .where(Product.contract == contract)
+        .order_by(Invoice.period.desc())
+    )
+    if period is not None:
+        query = query.where(Invoice.period == period)
+    if limit is not None:
+        query = query.limit(limit)
+    return [InvoiceInfo(*row) for row in session.execute(query)]
 
 
 class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
@@ -43,6 +68,9 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "choose_product", conditions="needs_product", after="ask_product"),
         *on_input(COLLECTING, "ask_period", conditions="needs_period", after="ask_period"),
+        *on_input(COLLECTING, "done", conditions="has_no_invoices", after="explain_no_invoices"),
+        *on_input(COLLECTING, "ask_period", conditions="has_no_invoice_of_period",
+                  after="explain_missing_invoice"),
         *on_input(COLLECTING, "done", conditions="has_assigned_claim", after="follow_up_claim"),
         *on_input(COLLECTING, "confirm_resolution", conditions="has_attended_claim",
                   after="give_resolution"),
@@ -104,6 +132,20 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
     def needs_reason(self, event) -> bool:
         return not event.model.data.get("reason")
 
+    def _recent_invoices(self, turn: Turn) -> list[InvoiceInfo]:
+        latest = invoices_of(turn.services.session, turn.data["products"][0],
+                             limit=int(vocabulary()["claims"]["recent_invoices"]))
+        return latest[::-1]
+
+    def has_no_invoices(self, event) -> bool:
+        turn: Turn = event.model
+        return not invoices_of(turn.services.session, turn.data["products"][0], limit=1)
+
+    def has_no_invoice_of_period(self, event) -> bool:
+        turn: Turn = event.model
+        return not invoices_of(turn.services.session, turn.data["products"][0],
+                               period=turn.data["period"])
+
     def _claim(self, turn: Turn, status_key: str):
         status = vocabulary()["claims"][status_key]
         claims = turn.services.records.claims(turn.data["products"][0], turn.data["period"])
@@ -128,7 +170,20 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
         turn: Turn = event.model
         turn.services.say("F_ask_period", hint=turn.scratch.get("hint", False),
                           future=turn.scratch.get("future", []),
-                          several=turn.scratch.get("several", []))
+                          several=turn.scratch.get("several", []), missing=None)
+
+    def explain_missing_invoice(self, event) -> None:
+        """F.2: no invoice of that month on record: no claim; the month is asked again."""
+        turn: Turn = event.model
+        missing = turn.data.pop("period")
+        turn.services.say("F_ask_period", hint=False, future=[], several=[], missing=missing,
+                          product=self.products(turn)[0], invoices=self._recent_invoices(turn))
+
+    def explain_no_invoices(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.say("F_no_invoices", product=self.products(turn)[0],
+                          period=turn.data["period"])
+        self.back_to_menu(event)
 
     def ask_reason(self, event) -> None:
         turn: Turn = event.model
