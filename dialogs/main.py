@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import cases
@@ -255,7 +254,7 @@ class MainDialog(Dialog):
                        notify=False)
         turn.services.say("case_corrected", case=case)
         turn.text = replace_products(case.data["request_words"], turn.nlu.entities, turn.today)
-        turn.nlu = replace(analyze(turn.text, today=turn.today), requests=())
+        turn.nlu = analyze(turn.text, today=turn.today).but(requests=())
         self._start(turn, case.tramite)
 
     def replace_last_case(self, event) -> None:
@@ -278,7 +277,7 @@ class MainDialog(Dialog):
         item = queued.pop(0)
         # The trámite reads the words the request came in, not the "sí".
         turn.text = item["text"]
-        turn.nlu = replace(analyze(item["text"], today=turn.today), tramite=item["tramite"], requests=())
+        turn.nlu = analyze(item["text"], today=turn.today).but(tramite=item["tramite"], requests=())
         self._start(turn, item["tramite"])
 
     def decline_offered(self, event) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -19,20 +19,50 @@ from .rules import rules
 MAX_ANALYSED_CHARS = 4000
 
 
-@dataclass(frozen=True)
+READING_FIELDS = ("tramite", "confidence", "requests", "case_query", "texts", "case_first")
+
+
 class NluResult:
-    tramite: str | None  # "A".."L": the main request, or None when no trámite is clear enough
-    confidence: float  # 0..1: how likely the client asks for `tramite`
-    entities: dict[str, Any] = field(default_factory=dict)
-    # Every trámite asked for, with its confidence, in the order the message asks for them
-    # (`tramite` is the most likely one).
-    requests: tuple[tuple[str, float], ...] = ()
-    case_query: str | None = None  # "estado" (how is my case going) / "anular" (withdraw it)
-    # With several requests: trámite -> the words of the message that ask for it.
-    texts: dict[str, str] = field(default_factory=dict)
-    # The message is mainly about a case ("ya reclamé la factura y nadie responde"), not a
-    # new request, though it names a trámite.
-    case_first: bool = False
+    """What a message says. Entities are read at once; the requests (the model) only when
+    first asked for: most messages inside a trámite ("sí", "la 1", "octubre") are read for
+    their entities and yes/no alone, and the model is most of the NLU's cost.
+
+    - tramite: "A".."L", the main request (the first one asked for), or None;
+    - confidence: 0..1, how likely the client asks for `tramite`;
+    - requests: every trámite asked for, with its confidence, in the order asked;
+    - case_query: "estado" (how is my case going) / "anular" (withdraw it) / None;
+    - texts: with several requests, trámite -> the words of the message that ask for it;
+    - case_first: the message is mainly about a case ("ya reclamé la factura y nadie
+      responde"), not a new request, though it names a trámite.
+    """
+
+    def __init__(self, text: str, entities: dict[str, Any], **reading):
+        self._text = text
+        self.entities = entities
+        self._reading = {**reading}
+
+    def _read(self, name: str):
+        if name not in self._reading:
+            if self._text:
+                values = read_requests(self._text)
+            else:
+                values = (None, 0.0, (), None, {}, False)
+            self._reading = {**dict(zip(READING_FIELDS, values)), **self._reading}
+        return self._reading[name]
+
+    tramite = property(lambda self: self._read("tramite"))
+    confidence = property(lambda self: self._read("confidence"))
+    requests = property(lambda self: self._read("requests"))
+    case_query = property(lambda self: self._read("case_query"))
+    texts = property(lambda self: self._read("texts"))
+    case_first = property(lambda self: self._read("case_first"))
+
+    def but(self, **reading) -> "NluResult":
+        """The same reading with some of its values replaced (a request taken on its own)."""
+        unknown = set(reading) - set(READING_FIELDS)
+        if unknown:
+            raise TypeError(f"not a reading field: {sorted(unknown)}")
+        return NluResult(self._text, self.entities, **{**self._reading, **reading})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,11 +78,9 @@ def analyze(text: str, today: date | None = None) -> NluResult:
     """Requests and entities of a client's message. `today` anchors relative dates
     ("el mes pasado"); it defaults to the current date."""
     if not text or not text.strip():
-        return NluResult(None, 0.0, {})
+        return NluResult("", {})
     text = text[:MAX_ANALYSED_CHARS]
-    found = entities.extract(text, today or date.today())
-    tramite, confidence, requests, case_query, texts, case_first = read_requests(text)
-    return NluResult(tramite, confidence, found, requests, case_query, texts, case_first)
+    return NluResult(text, entities.extract(text, today or date.today()))
 
 
 def read_requests(text: str):
