@@ -182,7 +182,11 @@ class TramiteDialog(Dialog):
         for product_type in free_product_types(words):
             of_type = [p.contract for p in candidates if p.product_type == product_type]
             if not of_type:
-                continue  # not a product of this trámite ("el internet" of another request)
+                # Not a product of this trámite: said when asking (unless another request of
+                # the same message is for it: "el detalle de la línea y el plan del internet").
+                if len(turn.nlu.requests) <= 1:
+                    turn.scratch.setdefault("foreign_types", []).append(product_type)
+                continue
             label = quantified.get(product_type)
             if len(of_type) == 1 or label == "all" or (label == "both" and len(of_type) == 2):
                 picked += of_type
@@ -233,6 +237,7 @@ class TramiteDialog(Dialog):
             hint=turn.scratch.get("hint", False), not_found=turn.scratch.get("not_found", []),
             wrong_type=turn.scratch.get("wrong_type", []), retired=turn.scratch.get("retired", []),
             ambiguous_types=turn.scratch.get("ambiguous_types", []),
+            foreign_types=turn.scratch.get("foreign_types", []),
         )
 
     def explain_no_products(self, event) -> None:

@@ -131,3 +131,11 @@ def test_status_question_before_identification_is_answered_once_identified(chat)
     reply = client.say("contrato 300302")
     assert "Constructora Tunari" in reply
     assert "no tiene solicitudes abiertas" in reply  # answered, not the menu
+
+
+def test_a_product_named_that_does_not_fit_the_tramite_is_said_why(chat):
+    client = chat(IMPORTADORA)
+    reply = client.say("necesito el detalle de llamadas de octubre del internet")
+    assert "no se aplica a «Internet»" in reply  # call detail is for lines (G)
+    assert "1. Línea fija 4412345" in reply
+    assert client.cases() == []
