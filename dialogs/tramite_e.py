@@ -21,6 +21,7 @@ from bot import nlu, texts
 from bot.acts import is_correction
 from bot.addresses import normalise_phone
 from bot.dialog import Turn
+from bot.enums import OPEN_STATUSES
 from bot.models import WorkOrder
 from bot.nlu.rules import rules as nlu_rules
 from dialogs.tramite import TramiteDialog, on_input, option_numbers
@@ -100,6 +101,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "choose_product", conditions="needs_product", after="ask_product"),
+        *on_input(COLLECTING, "done", conditions="has_open_case", after="tell_open_case"),
         *on_input(COLLECTING, "done", conditions="has_open_order", after="follow_open_order"),
         *on_input(COLLECTING, "done", conditions="last_without_solution", after="register_again"),
         *on_input(COLLECTING, "ask_component", conditions="needs_component", after="ask_component"),
@@ -197,20 +199,24 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         if data.get("component"):
             return set()
         options = _components(product)
-        component = options[0] if len(options) == 1 else None
-        if component is None and turn.state == "ask_component":
-            numbers = option_numbers(turn.text)
-            if len(numbers) == 1:
-                component = vocabulary()["component_options"].get(numbers[0])
-        if component is None:
+        chosen = options[:1] if len(options) == 1 else []
+        if not chosen and turn.state == "ask_component":
+            numbers = option_numbers(turn.text)  # "1 y 2": several services of a pack
+            chosen = [vocabulary()["component_options"].get(n) for n in numbers]
+            if not chosen or any(c not in options for c in chosen):
+                chosen = []
+        if not chosen:
             said = self._texts(turn)
-            found = [c for c in find(said, vocabulary()["component_words"]) if c in options]
-            if not found:  # "sin tono" says it is the line even without naming it
-                found = [c for c in options if first(said, vocabulary()["problems"][c])]
-            component = found[0] if len(found) == 1 else None
-        if component not in options:
+            chosen = [c for c in find(said, vocabulary()["component_words"]) if c in options]
+            if not chosen:  # "sin tono" says it is the line even without naming it
+                chosen = [c for c in options if first(said, vocabulary()["problems"][c])]
+        chosen = [c for c in options if c in chosen]  # the pack's order, once each
+        if not chosen:
             return set()
-        data["component"] = component
+        # Internet first: its quick diagnosis (E.3.3) is asked; the others share the order.
+        data["component"] = "internet" if "internet" in chosen else chosen[0]
+        if len(chosen) > 1:
+            data["components"] = chosen
         return {"component"}
 
     def _read_diagnosis(self, turn: Turn) -> set[str]:
@@ -254,6 +260,17 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def _open_order(self, turn: Turn):
         statuses = vocabulary()["damage"]["open_statuses"]
         return next((o for o in self._orders(turn) if o.status in statuses), None)
+
+    def _open_case(self, turn: Turn):
+        """An open damage case of this product: a repeated report adds to it (no duplicate)."""
+        contract = turn.data["products"][0]
+        cases = case_log.client_cases(turn.services.session, client_id=turn.services.client.id,
+                                      now=turn.services.now, tramite=self.code)
+        return next((c for c in cases if c.status in OPEN_STATUSES
+                     and (c.data or {}).get("contract") == contract), None)
+
+    def has_open_case(self, event) -> bool:
+        return self._open_case(event.model) is not None
 
     def has_open_order(self, event) -> bool:
         return self._open_order(event.model) is not None
@@ -332,6 +349,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         return {
             "kind": kind, "product": self.products(turn)[0],
             "component": vocab["component_labels"].get(data.get("component") or "", ""),
+            "components": [vocab["component_labels"][c] for c in data.get("components", [])],
             "problem": vocab["problem_labels"].get(data.get("problem") or "", ""),
             "diagnosis": shown, "address": data.get("address"),
             "phone": _shown_phone(data.get("phone")), "order": order, "previous": previous,
@@ -341,6 +359,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def _case_data(self, turn: Turn, **extra) -> dict:
         data = turn.data
         return {"contract": data["products"][0], "component": data.get("component"),
+                "components": data.get("components") or [data.get("component")],
                 "problem": data.get("problem"), "diagnosis": data.get("diagnosis") or {},
                 "address": data.get("address"), "address_confirmed": data.get("address_confirmed"),
                 "phone": data.get("phone"), "client_words": data.get("texts", []), **extra}
@@ -352,7 +371,8 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def _new_order(self, turn: Turn, case, *, cause: str) -> WorkOrder:
         """A new damage order (Smartflex), numbered after the case."""
         damage = vocabulary()["damage"]
-        order = WorkOrder(number=f"OT-{case.number}", product_id=self.products(turn)[0].id,
+        # Registered under the case reference: the client is given no number of the bot's own.
+        order = WorkOrder(number=case.number, product_id=self.products(turn)[0].id,
                           kind=damage["kind"], status=damage["new_status"], opened_on=turn.today,
                           cause=cause[:300])
         turn.services.session.add(order)
@@ -366,6 +386,16 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def _finish(self, turn: Turn, case, pending, report: dict) -> None:
         case.summary = texts.render("details_E", report=report)  # now with the new order
         self.summarise(turn, case, pending=pending, costs=[], report=report)
+        turn.go_to("main", "menu")
+
+    def tell_open_case(self, event) -> None:
+        turn: Turn = event.model
+        case = self._open_case(turn)
+        case_log.add_event(turn.services.session, case=case, now=turn.services.now, actor="client",
+                           kind="damage_reported_again", detail={"words": turn.text[:300]})
+        view = {"case": case, "tramite": self.tramite, "is_open": True, "pending": [],
+                "role_name": turn.services.role_name(case.current_role)}
+        turn.services.say("E_case_exists", view=view, product=self.products(turn)[0])
         turn.go_to("main", "menu")
 
     def follow_open_order(self, event) -> None:
@@ -392,7 +422,13 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
 
     def register_damage(self, event) -> None:
         turn: Turn = event.model
-        if turn.data["component"] == "internet":
+        if len(turn.data.get("components", [])) > 1:
+            # A line or TV fault needs the technician the Gestor(a) Técnico coordinates (E.1.2);
+            # the internet diagnosis goes with the same order.
+            role = "gestor_tecnico"
+            line_or_tv = next(c for c in turn.data["components"] if c != "internet")
+            self.decide(turn, "line_tv_to_gestor_tecnico", component=line_or_tv)
+        elif turn.data["component"] == "internet":
             role = "analista_tecnico"
             self.decide(turn, "internet_to_analista", diagnosis=turn.data.get("diagnosis"))
         else:
