@@ -20,12 +20,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import attachments as deferred_files
-from bot import documents, nlu, outbox, ratelimit, requirements, rules, texts
+from bot import documents, letters, nlu, outbox, ratelimit, requirements, rules, texts
 from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.dialog import QUEUED_REQUESTS, START_KEYS, Dialog, Turn
+from bot.letters.jobs import schedule_reading
 from bot.messaging import Attachment, InboundMessage
 from bot.models import Case, Conversation, Document, Message
 from bot.observability import correlation
@@ -102,6 +103,18 @@ class Engine:
                 outcome.dialog, outcome.state = conversation.dialog, conversation.state
                 return outcome
             documents = self._store_attachments(session, conversation, message, inbound, now, defer=True)
+            if self._letter_to_read(session, conversation, message, documents):
+                # The request is in the letter: the worker reads it (read_letter jobs) and the
+                # answer follows then; staff see the message and its files meanwhile.
+                schedule_reading(session, message=inbound, documents=documents.stored, now=now,
+                                 reply_payload=message.meta.get("reply_payload"))
+                for filename, reason in documents.rejected:
+                    outbox.enqueue(session, conversation=conversation, now=now,
+                                   payload=message.meta.get("reply_payload"),
+                                   body=texts.render("attachment_rejected", filename=filename, reason=reason,
+                                                     max_mb=self.settings.max_attachment_bytes // (1024 * 1024)))
+                outcome.dialog, outcome.state = conversation.dialog, conversation.state
+                return outcome
             services = self._run_dialog(session, conversation, message, now, documents, inbound=inbound)
             if truncated:
                 services.replies.insert(0, texts.render("message_truncated",
@@ -221,6 +234,11 @@ class Engine:
                 conversation.data = {**(conversation.data or {}), "document_ids": [
                     *(conversation.data or {}).get("document_ids", []), *[d.id for d in documents.stored]]}
                 services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
+            elif documents.stored and not (inbound.body or "").strip() and \
+                    self._letter_to_read(session, conversation, files, documents):
+                # Files without words (a WhatsApp photo or PDF of a letter; words, if any, were
+                # answered when the message came): the worker reads them, the answer follows.
+                schedule_reading(session, message=inbound, documents=documents.stored, now=now)
             elif documents.stored:
                 self._documents_for_waiting_case(session, services, documents.stored, now)
             case_id = services.opened_cases[-1].id if services.opened_cases else None
@@ -319,6 +337,52 @@ class Engine:
             sla_hours=rules.sla_hours(case.tramite),
         )
 
+    def _letter_to_read(self, session: Session, conversation: Conversation, message: InboundMessage,
+                        documents: AttachmentResult) -> bool:
+        """A PDF or a photo whose message asks for nothing in words ("Adjunto nuestra carta", or no
+        words at all), at the menu, with no case waiting for a document: the request is in the letter."""
+        if message.meta.get("letter_of") or conversation.dialog != "main":
+            return False
+        if not any(letters.is_letter(d.content_type) for d in documents.stored):
+            return False
+        if message.meta.get("case_id") is not None:
+            return False  # a reply in a case's thread (or with its tag): the files are for that case
+        if requirements.waiting_case(session, conversation.id) is not None:
+            return False  # the files are for the case that asked for them
+        return not self._asks_something(message.body)
+
+    def _asks_something(self, words: str) -> bool:
+        if not words.strip():
+            return False
+        return nlu.global_intent(words) is not None or \
+            nlu.analyze(words, today=self.clock.today()).tramite is not None
+
+    def letter_read(self, *, message_id: int, reply_payload: dict | None = None) -> Outcome | None:
+        """Every letter of message `message_id` read (bot/letters/jobs.py): its words and the
+        letters' text go through the dialog as one inbound message of the same conversation.
+        Idempotent: the external id is derived from the original message's. None while a letter
+        of the message is still unread."""
+        with self.sessions() as session:
+            inbound = session.get(Message, message_id)
+            conversation = session.get(Conversation, inbound.conversation_id)
+            found = session.scalars(select(Document).where(Document.message_id == message_id)
+                                    .order_by(Document.id)).all()
+            found = [d for d in found if letters.is_letter(d.content_type)]
+            if not found or any(d.text_status is None for d in found):
+                return None
+            readable = [d for d in found if d.text_status in ("text", "ocr") and (d.text or "").strip()]
+            body = "\n\n".join(part for part in [(inbound.body or "").strip(),
+                                                  *[(d.text or "").strip() for d in readable]] if part)
+            letter = InboundMessage(
+                channel=inbound.channel, address=conversation.address,
+                body=body[:self.settings.max_message_chars],  # a long letter is read as far as the limit
+                external_id=f"{inbound.external_id or inbound.id}#carta"[:255],
+                meta={"letter_of": inbound.id, "document_ids": [d.id for d in found],
+                      "letter_unreadable": not readable, "reply_payload": reply_payload})
+            correlation_id = inbound.correlation_id
+        with correlation.bound(correlation_id or correlation.current()):
+            return self._handle(letter)
+
     def _referenced_case(self, session: Session, conversation: Conversation, message: InboundMessage) -> Case | None:
         """The case a channel says this message belongs to (`meta["case_id"]`: an email reply's
         In-Reply-To/References). Only an open case of the conversation's own client counts."""
@@ -358,12 +422,20 @@ class Engine:
             if known is not None:
                 services.identify(known)
 
+        if message.meta.get("letter_unreadable"):
+            # Nothing could be read in the letter and the words asked for nothing: say so.
+            services.say("letter_unreadable", count=len(message.meta.get("document_ids") or []))
+            return services
         analysis = nlu.analyze(message.body, today=self.clock.today())
         # A deep copy: nested values mutated in place would otherwise also change the loaded
         # "original", and the ORM would see no change to write.
         turn = Turn(state=conversation.state, data=copy.deepcopy(conversation.data or {}), text=message.body,
                     nlu=analysis, today=self.clock.today(), services=services, dialogs=self.dialogs)
         turn.scratch["document_ids"] = [d.id for d in documents.stored]
+        if message.meta.get("letter_of"):
+            # The letter read by the worker: its documents came with the original message and
+            # count for the case this message opens (the carta de solicitud among them).
+            turn.scratch["document_ids"] = list(message.meta.get("document_ids") or [])
         if (not message.body.strip() or self._case_reply_with_files(session, conversation, message, documents)) \
                 and (documents.stored or documents.rejected):
             # Only files, no words: nothing for the dialog to read. Files sent during a trámite

@@ -217,6 +217,10 @@ class Document(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # file deleted (retention)
+    # The letter's words (bot/letters), read by the worker's read_letter job: text | ocr |
+    # unreadable; None while not read (or not a letter read at all).
+    text: Mapped[str | None] = mapped_column(Text)
+    text_status: Mapped[str | None] = mapped_column(String(12))
 
 
 class Outbox(Base):

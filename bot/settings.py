@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # staff but not answered, except one polite "please slow down" per minute. 0: no limit.
     inbound_rate_per_minute: int = 20
 
+    # Letters (bot/letters): the text of a PDF or a photo a client sends without words, read by
+    # the worker (Tesseract OCR, Spanish model). Per document: seconds of OCR, pages read, pixels
+    # of one image (a larger one is not decoded at all).
+    letter_ocr_seconds: float = 90.0
+    letter_max_pages: int = 5
+    letter_max_pixels: int = 40_000_000
+
     # Observability (bot/observability): log lines as "json" (one object per line, with the
     # correlation id) or "text"; /metrics (Prometheus) only when METRICS_ENABLED, and then only
     # with "Authorization: Bearer METRICS_TOKEN" when a token is set.

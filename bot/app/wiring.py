@@ -12,6 +12,7 @@ from bot.campaigns import registry as campaigns
 from bot.clock import Clock
 from bot.db import make_engine, make_session_factory
 from bot.engine import Engine
+from bot.letters.jobs import LetterReader
 from bot.messaging import ChannelRegistry
 from bot.outbox import OutboxDeliverer
 from bot.reports import daily
@@ -61,6 +62,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it
     # gets its own thread, so replies to clients are never queued behind it.
     worker.background.append(scheduler.run_due)
+    # Letters sent without a request in words: OCR takes seconds a page, so in its own thread too.
+    worker.background.append(LetterReader(sessions, conversations, settings=settings, clock=clock))
     # Every channel package installs itself when its settings are present: WhatsApp (Twilio) when
     # TWILIO_ACCOUNT_SID is set (adapter + media download jobs), email when IMAP_HOST is set (SMTP
     # adapter + the IMAP poller, a worker task, which `install` returns).

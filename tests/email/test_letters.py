@@ -104,6 +104,7 @@ def _open_case_waiting_for_the_letter(bot):
 def test_another_clients_mail_with_the_same_subject_tag_is_not_merged(bot):
     case, summary = _open_case_waiting_for_the_letter(bot)
     bot.deliver_and_poll(letter("otro_cliente_mismo_asunto.eml", subject=str(summary.message["Subject"])))
+    bot.runtime.worker.run_once()  # "Adjuntamos la carta firmada": the worker reads the letter first
     with bot.session() as session:
         on_case = list(session.scalars(select(Document).where(Document.case_id == case.id)))
     assert on_case == []
