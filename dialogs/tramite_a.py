@@ -14,10 +14,14 @@ The module also holds the small vocabulary helpers the A, B, C and J dialogs sha
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, timedelta
 from decimal import Decimal
 
+from bot import cases as case_log
 from bot import requirements, texts
+from bot.acts import is_correction
 from bot.dialog import Turn
+from bot.enums import CaseStatus
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
 from dialogs.vocabulary import (  # noqa: F401 - re-exported for the B, C and J dialogs
@@ -119,6 +123,16 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
     ]
 
     # --- reading the message -------------------------------------------------------------------
+    def absorb(self, event) -> None:
+        super().absorb(event)
+        turn: Turn = event.model
+        if turn.scratch.pop("service_corrected", False) and turn.state != "ask_service":
+            # The service corrected while the line was asked is an answer, not a bad one.
+            retries = turn.data.get("retries", {})
+            if retries.get(turn.state):
+                retries[turn.state] -= 1
+            turn.scratch.pop("hint", None)
+
     def extract(self, turn: Turn) -> set[str]:
         words = words_of(turn.text)
         vocab = vocabulary()
@@ -135,6 +149,18 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
             turn.data.setdefault("default_action", "enable")
         wanted: dict = turn.data.setdefault("services", {})
         filled = set()
+        # "no quiero transferencia, quiero llamada en espera": only the second one is asked for.
+        negated = _negated(words, found, vocab["supplementary_request_words"])
+        found = [(position, code) for position, code in found if code not in negated]
+        if negated and turn.state == "start":
+            filled |= self._correct_last_case(turn, negated)
+        if wanted and found and (negated or is_correction(turn.text)):
+            # A correction of the service named before replaces it, never adds to it.
+            for code in [c for c in wanted if c not in {c for _, c in found}]:
+                del wanted[code]
+            turn.scratch["service_corrected"] = True
+        for code in negated:
+            wanted.pop(code, None)
         for position, code in found:
             wanted[code] = (_nearest_action(position, actions) or wanted.get(code)
                             or turn.data.get("default_action"))
@@ -143,6 +169,38 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
             for code, action in wanted.items():
                 wanted[code] = action or turn.data["default_action"]
             filled.add("action")
+        return filled
+
+    def _correct_last_case(self, turn: Turn, negated: set[str]) -> set[str]:
+        """"no quiero transferencia, quiero llamada en espera" right after a case asked for the
+        transferencia: that case is withdrawn and the request taken again on the same lines,
+        without the service refused (never two cases charging both)."""
+        services = turn.services
+        case = case_log.latest_case(services.session, conversation_id=services.conversation.id)
+        if case is None or case.tramite != self.code or case.status not in CORRECTABLE_STATUSES:
+            return set()
+        opened = case.opened_at if case.opened_at.tzinfo else case.opened_at.replace(tzinfo=UTC)
+        asked = {s["code"]: s["action"] for s in case.data.get("services") or []}
+        if services.now - opened > CORRECTION_WINDOW or not negated & set(asked):
+            return set()
+        case_log.withdraw(services.session, case=case, now=services.now, words=turn.text,
+                          notify=False)
+        services.say("case_corrected", case=case)
+        filled = set()
+        wanted = turn.data.setdefault("services", {})
+        for code, action in asked.items():
+            if code not in negated:
+                wanted.setdefault(code, action)
+        if not turn.data.get("products"):
+            records = services.records
+            products = [records.product_by_contract_or_number(services.client.id, line)
+                        for line in case.data.get("lines") or []]
+            usable = {p.contract for p in self.candidates(turn)}
+            contracts = [p.contract for p in products if p is not None and p.contract in usable]
+            if contracts:
+                turn.data["products"] = contracts
+                turn.data.pop("listed", None)
+                filled.add("products")
         return filled
 
     # --- conditions ----------------------------------------------------------------------------
@@ -192,6 +250,30 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
         )
         self.summarise(turn, case, pending=pending, costs=costs, services=services, lines=lines)
         turn.go_to("main", "menu")
+
+
+CORRECTABLE_STATUSES = (CaseStatus.ABIERTO, CaseStatus.PENDIENTE_REQUISITOS)  # as dialogs/main.py
+CORRECTION_WINDOW = timedelta(hours=2)  # as dialogs/main.py
+NEGATION = "no"  # "no quiero X" / "no X, sino Y"; "ya no" is an action word (disable)
+NOT_NEGATION_BEFORE = "ya"
+ARTICLES = ("el", "la", "los", "las", "un", "una", "servicio", "de")  # "no quiero el servicio de X"
+
+
+def _negated(words: list[str], found: list[tuple[int, str]], request_words: list[str]) -> set[str]:
+    """Services the client refuses: "no" right before the service or before a request word
+    ("no quiero la transferencia"), after the previous service named. "ya no la transferencia"
+    is a request to disable it, not a refusal."""
+    request_at = {at for phrase in request_words for at in phrase_positions(words, phrase)}
+    negated, start = set(), 0
+    for position, code in found:
+        for at in range(start, position):
+            if words[at] != NEGATION or (at > 0 and words[at - 1] == NOT_NEGATION_BEFORE):
+                continue
+            between = range(at + 1, position)
+            if all(i in request_at or words[i] in ARTICLES for i in between):
+                negated.add(code)
+        start = position + 1
+    return negated
 
 
 def _nearest_action(position: int, actions: list[tuple[int, str]]) -> str | None:
