@@ -133,6 +133,10 @@ class Engine:
                                now=now, case_id=case_id, payload=message.meta.get("reply_payload"))
             inbound.case_id = (services.opened_cases[-1].id if services.opened_cases
                                else referenced.id if referenced is not None else None)
+            if message.meta.get("letter_of") and inbound.case_id is not None:
+                original = session.get(Message, message.meta["letter_of"])
+                if original.case_id is None:  # the message the letter came with, on the case page too
+                    original.case_id = inbound.case_id
             if documents.unwritten:
                 # After the dialog, so the staff task names the client it identified.
                 deferred_files.defer(session, message=inbound, files=documents.unwritten, error=documents.error, now=now)

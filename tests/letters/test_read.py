@@ -81,3 +81,10 @@ def test_page_cap_per_document():
     scan = documents.image_pdf(documents.scanned(documents.letter_image()), pages=3)
     result = letters.read(scan, "application/pdf", max_pages=1)
     assert (result.status, result.pages) == ("ocr", 1)
+
+
+def test_speckle_filter_only_on_speckled_pages():
+    # The median that cleans a scan would thin a clean page's digits (a 5 read as a 3).
+    assert ocr.speckled(documents.scanned(documents.letter_image()))
+    assert not ocr.speckled(documents.letter_image())
+    assert not ocr.speckled(documents.photo(documents.letter_image()).convert("L"))
