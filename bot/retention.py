@@ -87,7 +87,8 @@ def run(session: Session, *, settings: Settings, now: datetime, dry_run: bool = 
         doomed = paths - still_used
         report.files = len(doomed)
         if expired and not dry_run:
-            session.execute(update(Document).where(Document.id.in_(expired_ids)).values(removed_at=now))
+            session.execute(update(Document).where(Document.id.in_(expired_ids)).values(
+                removed_at=now, text=None))  # the letter's words (bot/letters) go with the file
             session.flush()
             for path in doomed:
                 document_store.resolve(settings.documents_dir, path).unlink(missing_ok=True)

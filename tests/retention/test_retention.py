@@ -54,6 +54,7 @@ def _world(session, documents_dir: Path, now: datetime = NOW) -> dict:
         stored = store.store(documents_dir, data)
         doc = store.record(session, stored, filename="carta.pdf", now=now - timedelta(days=days),
                            case_id=case.id, message_id=msg.id)
+        doc.text, doc.text_status = "Solicitamos el traslado de la línea 4412345", "text"  # read by bot/letters
         session.flush()
         return doc
 
@@ -111,10 +112,12 @@ def test_the_daily_job_blanks_old_bodies_and_deletes_old_files_but_not_of_open_c
     assert msgs["waiting"].body == "respuesta aún por enviar"  # still to be delivered
     assert msgs["open_old"].body == "carta adjunta"  # its case is open
     assert docs["closed"].removed_at is not None and not (documents_dir / docs["closed"].path).exists()
+    assert docs["closed"].text is None  # the letter's words go with its file
     # Marked, but the file stays: the open case's document is the same bytes.
     assert docs["closed_shared"].removed_at is not None and (documents_dir / docs["closed_shared"].path).exists()
     assert docs["closed_recent"].removed_at is None and (documents_dir / docs["closed_recent"].path).exists()
     assert docs["open"].removed_at is None
+    assert docs["open"].text == "Solicitamos el traslado de la línea 4412345"
     assert jobs == {"retention:2026-11-29": "done", "retention:2026-11-30": "pending"}
 
     page = login("responsable").http.get(f"/backoffice/casos/{world['closed_case']}").text
