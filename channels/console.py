@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.addresses import normalise_address
+from bot.letters.jobs import LetterReader
 from bot.texts import render_cli
 from bot.messaging import Attachment, InboundMessage, OutboundMessage, SendResult
 
@@ -69,4 +70,9 @@ def run_chat(runtime, sender: str, stdin: TextIO, stdout: TextIO, *, interactive
             InboundMessage(channel="console", address=address, body=text,
                            external_id=f"console-{uuid.uuid4()}", attachments=attachments)
         )
+        # A letter sent without words is read by the worker's read_letter job (bot/letters); the
+        # chat runs it at once, so the answer follows the file as it would a moment later.
+        for task in runtime.worker.background:
+            if isinstance(task, LetterReader):
+                task()
         runtime.deliverer.deliver_due(conversation_id=outcome.conversation_id)
