@@ -87,6 +87,14 @@ def test_pdf_only_letter_is_read_from_its_text_layer(bot):
     raw, message_id = email_with("carta.pdf", "application/pdf", letters.text_pdf())
     send_and_work(bot, raw)
     assert_answered_as_g(bot, message_id, "carta.pdf", "text")
+    # A worker that died after the engine's commit but before marking the job done: run again.
+    with bot.runtime.sessions.begin() as session:
+        job = session.scalars(select(Job).where(Job.kind == "read_letter")).one()
+        job.status, job.due_at = "pending", bot.clock.now()
+    bot.runtime.worker.run_once()
+    assert len(bot.replies_to(ANA)) == 1 and len(bot.cases()) == 1 and len(bot.messages(direction="in")) == 2
+    with bot.session() as session:
+        assert session.scalars(select(Job).where(Job.kind == "read_letter")).one().status == "done"
 
 
 def test_photo_of_the_letter_is_read_by_ocr(bot):
