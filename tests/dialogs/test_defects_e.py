@@ -1,6 +1,8 @@
 """E) Registro de daño: defects of issue 13, each test through the console channel (2026-11-28)."""
 from __future__ import annotations
 
+import pytest
+
 FARMACIAS = "+59176543006"  # duo_pack 300601/4223344, no orders
 IMPORTADORA = "+59170000001"  # lines 300101-300103 (4412345...), internet 300104; no orders
 HOTEL = "+59171234005"  # tv_cable 300501 (last order cerrada_sin_solucion), line 300502
@@ -54,3 +56,13 @@ def test_no_order_number_invented_by_the_bot_is_shown(chat):
     case = client.last_case()
     assert "OT-PV" not in reply and "OT-" + case.number not in reply
     assert case.number in reply
+
+
+@pytest.mark.xfail(strict=True, reason="NLU/L: 'visita técnica' for TV goes to L (internet only) and "
+                   "ends in 'no encontramos productos'; the fix belongs in dialogs/tramite_l.py "
+                   "(hand over to tramite_E, whose Gestor(a) Técnico coordinates the visit, E.1.2)")
+def test_a_tv_visit_request_goes_on_as_a_damage_report(chat):
+    client = chat(HOTEL)
+    reply = client.say("necesito una visita técnica para la tv cable")
+    assert "No encontramos productos" not in reply
+    assert "TV" in reply and client.cases() and client.last_case().tramite == "E"
