@@ -263,7 +263,9 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
         view = self._claim_view(turn, "new")
         case, pending = self._open(turn, view, derived_to=settings["unit"],
                                    procedure=settings["procedure"])
-        claim = BillingClaim(number=f"RC-{case.number}", product_id=self.products(turn)[0].id,
+        # The claim's own number is given by UTAR's system when it registers it; until then
+        # the claim is known by the case reference (never a number the bot makes up).
+        claim = BillingClaim(number=case.number, product_id=self.products(turn)[0].id,
                              period=turn.data["period"], status=settings["new_status"],
                              resolution="")
         turn.services.session.add(claim)
@@ -273,4 +275,4 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
                            kind="claim_registered",
                            detail={"number": claim.number, "period": claim.period,
                                    "status": claim.status})
-        self._finish(turn, case, pending, {**view, "number": claim.number})
+        self._finish(turn, case, pending, view)

@@ -20,6 +20,9 @@ from bot.nlu.normalise import fold
 from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
+from dialogs.vocabulary import free_product_types, words_of
+
+DAMAGE_TYPES = ("tv_cable", "telefonia_fija")  # services whose visits E coordinates
 from dialogs.tramite_h import first_match, mentions, vocabulary
 
 COLLECTING = ["start", "choose_product", "ask_problem", "ask_devices", "ask_speed", "ask_availability"]
@@ -170,6 +173,9 @@ class SupportVisitDialog(TramiteDialog):
     slot_states = {"choose_product": "products", "ask_problem": "problem", "ask_devices": "devices",
                    "ask_speed": "speed_mbps", "ask_availability": "availability"}
     transitions = [
+        # A visit for the TV or the line is a damage report (E): its Gestor(a) Técnico
+        # coordinates the visit (E.1.2); L's diagnosis is of the internet only.
+        *on_input("start", "done", conditions="is_for_another_service", after="hand_to_damage"),
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "choose_product", conditions="needs_product", after="ask_product"),
@@ -180,6 +186,16 @@ class SupportVisitDialog(TramiteDialog):
         *on_input(COLLECTING, "done", after="finish"),
         *ANSWER_TO_HUMAN_OFFER,
     ]
+
+    def is_for_another_service(self, event) -> bool:
+        named = free_product_types(words_of(event.model.text))
+        return bool(named) and not set(named) & set(self.product_types) \
+            and set(named) <= set(DAMAGE_TYPES)
+
+    def hand_to_damage(self, event) -> None:
+        turn: Turn = event.model
+        turn.services.say("L_to_damage", product_types=free_product_types(words_of(turn.text)))
+        turn.start_tramite("E")
 
     # --- reading the message ---------------------------------------------------------------
     def extract(self, turn: Turn) -> set[str]:

@@ -1,7 +1,6 @@
 """E) Registro de daño: defects of issue 13, each test through the console channel (2026-11-28)."""
 from __future__ import annotations
 
-import pytest
 
 FARMACIAS = "+59176543006"  # duo_pack 300601/4223344, no orders
 IMPORTADORA = "+59170000001"  # lines 300101-300103 (4412345...), internet 300104; no orders
@@ -58,9 +57,6 @@ def test_no_order_number_invented_by_the_bot_is_shown(chat):
     assert case.number in reply
 
 
-@pytest.mark.xfail(strict=True, reason="NLU/L: 'visita técnica' for TV goes to L (internet only) and "
-                   "ends in 'no encontramos productos'; the fix belongs in dialogs/tramite_l.py "
-                   "(hand over to tramite_E, whose Gestor(a) Técnico coordinates the visit, E.1.2)")
 def test_a_tv_visit_request_goes_on_as_a_damage_report(chat):
     client = chat(HOTEL)
     reply = client.say("necesito una visita técnica para la tv cable")

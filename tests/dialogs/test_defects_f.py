@@ -35,7 +35,7 @@ def test_after_a_month_without_invoice_a_month_with_one_goes_on_with_the_claim(c
     assert "motivo" in reason and "octubre de 2026" in reason
     reply = client.say("nos cobraron doble")
     case = client.last_case()
-    assert f"RC-{case.number}" in reply and "cobro duplicado" in reply
+    assert "RC-" not in reply and case.number in reply and "cobro duplicado" in reply
     assert case.data["period"] == "2026-10" and case.data["reason"] == "cobro_duplicado"
     assert [c.period for c in claims_of(demo, "300302")] == ["2026-10"]
 
@@ -61,7 +61,7 @@ def test_double_charge_in_the_first_message_is_the_reason_of_the_claim(chat, dem
     reply = client.say("nos cobraron doble en la factura de octubre de la línea 4257788")
     assert "¿Cuál es el motivo" not in reply
     case = client.last_case()
-    assert f"RC-{case.number}" in reply and "cobro duplicado" in reply
+    assert "RC-" not in reply and case.number in reply and "cobro duplicado" in reply
     assert case.data["reason"] == "cobro_duplicado"
     rules = {e.detail["rule"]: e.detail for e in client.events(case) if e.kind == "rule"}
     assert rules["derive_utar"]["claim_reason"] == "cobro_duplicado"
