@@ -101,6 +101,35 @@ def _open_case_waiting_for_the_letter(bot):
     return only(bot.cases()), bot.replies_to(ANA)[-1]
 
 
+def _reply_to_the_month_question(bot, fixture: str):
+    """The letter without months is asked for them; `fixture` answers «agosto» while quoting our
+    question, whose example says «agosto y septiembre»."""
+    bot.deliver_and_poll(letter("faltan_datos.eml"))
+    question = only(bot.replies_to(ANA))
+    bot.deliver_and_poll(letter(fixture, in_reply_to=question.message["Message-ID"],
+                                references=question.message["Message-ID"]))
+    return bot.replies_to(ANA)[-1]
+
+
+def test_bottom_posted_reply_keeps_the_clients_words_below_the_quote(bot):
+    # Thunderbird style: attribution and quote first, the answer below it (issue 14).
+    summary = _reply_to_the_month_question(bot, "respuesta_debajo_thunderbird.eml")
+    case = only(bot.cases())
+    assert case.tramite == "G" and case.data["months"] == ["2026-08"]
+    # One month at the tariff of a call detail (Bs 12 per month and line), not the quoted two.
+    assert [Decimal(c["amount"]) for c in case.quoted_costs] == [Decimal("12.00")]
+    assert "Bs 12,00" in text_of(summary) and case.number in text_of(summary)
+
+
+def test_outlook_reply_without_re_drops_the_quoted_block(bot):
+    # Outlook's "De: / Enviado: / Para: / Asunto:" block with no "Re:" anywhere (issue 14).
+    summary = _reply_to_the_month_question(bot, "respuesta_outlook_sin_re.eml")
+    case = only(bot.cases())
+    assert case.tramite == "G" and case.data["months"] == ["2026-08"]
+    assert [Decimal(c["amount"]) for c in case.quoted_costs] == [Decimal("12.00")]
+    assert "Bs 12,00" in text_of(summary) and "Bs 24,00" not in text_of(summary)
+
+
 def test_another_clients_mail_with_the_same_subject_tag_is_not_merged(bot):
     case, summary = _open_case_waiting_for_the_letter(bot)
     bot.deliver_and_poll(letter("otro_cliente_mismo_asunto.eml", subject=str(summary.message["Subject"])))
