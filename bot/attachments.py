@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.db import session_scope
-from bot.models import Conversation, InboundFailure, Job, Message, StaffTask
-from bot.scheduler import backoff, schedule
+from bot.models import Conversation, InboundFailure, Message, StaffTask
+from bot.scheduler import backoff, lease_due, mark_done, retry_or_fail, schedule
 from bot.messaging import Attachment
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,8 @@ class Retrier:
         return len(claimed)
 
     def _claim(self) -> list[tuple[int, dict, int]]:
-        now = self.clock.now()
-        with session_scope(self.sessions) as session:
-            jobs = session.scalars(
-                select(Job).where(Job.kind == JOB_KIND, Job.status == "pending", Job.due_at <= now)
-                .order_by(Job.id).limit(self.batch_size).with_for_update(skip_locked=True)
-            ).all()
-            for job in jobs:
-                job.attempts += 1
-                job.due_at = now + LEASE
-            return [(job.id, dict(job.payload), job.attempts) for job in jobs]
+        return lease_due(self.sessions, kind=JOB_KIND, now=self.clock.now(), lease=LEASE,
+                         limit=self.batch_size)
 
     def _run(self, job_id: int, payload: dict, attempts: int) -> None:
         files = [Attachment(filename=f["filename"], content_type=f["content_type"],
@@ -110,18 +102,13 @@ class Retrier:
             self.engine.receive_documents(message_id=payload["message_id"], attachments=files, deferred=True)
         except OSError as exc:
             log.error("attachments of message %s still not stored: %s", payload["message_id"], exc)
-            with session_scope(self.sessions) as session:
-                job = session.get(Job, job_id)
-                job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if attempts >= self.max_attempts:
-                    job.status, job.finished_at = "failed", self.clock.now()  # the failure row stays open
-                else:
-                    job.due_at = self.clock.now() + backoff(attempts)
+            # Failed for good at max_attempts: the failure row stays open for staff.
+            retry_or_fail(self.sessions, job_id, attempts=attempts, max_attempts=self.max_attempts,
+                          error=exc, now=self.clock.now())
             return
         now = self.clock.now()
         with session_scope(self.sessions) as session:
-            job = session.get(Job, job_id)
-            job.status, job.finished_at, job.last_error = "done", now, ""
+            mark_done(session, job_id, now=now)
             message = session.get(Message, payload["message_id"])
             resolve_warning(session, channel=message.channel, external_id=message.external_id or "", now=now)
         log.info("deferred attachments of message %s stored", payload["message_id"])

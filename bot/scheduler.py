@@ -56,6 +56,40 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
 
 
+# --- worker passes that own one job kind (media downloads, deferred files, letters) -----------
+def lease_due(sessions: sessionmaker[Session], *, kind: str, now: datetime, lease: timedelta,
+              limit: int) -> list[tuple[int, dict, int]]:
+    """(id, payload, attempts) of up to `limit` due jobs of `kind`, leased: due_at pushed `lease`
+    ahead and the attempt counted, committed before the slow work starts, so a worker that dies
+    mid-job leaves it to be taken again after the lease (SKIP LOCKED on PostgreSQL)."""
+    with session_scope(sessions) as session:
+        jobs = session.scalars(
+            select(Job).where(Job.kind == kind, Job.status == "pending", Job.due_at <= now)
+            .order_by(Job.id).limit(limit).with_for_update(skip_locked=True)
+        ).all()
+        for job in jobs:
+            job.attempts += 1
+            job.due_at = now + lease
+        return [(job.id, dict(job.payload), job.attempts) for job in jobs]
+
+
+def retry_or_fail(sessions: sessionmaker[Session], job_id: int, *, attempts: int, max_attempts: int,
+                  error: Exception, now: datetime) -> None:
+    """A leased job that failed: due again after `backoff`, or failed for good at `max_attempts`."""
+    with session_scope(sessions) as session:
+        job = session.get(Job, job_id)
+        job.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if attempts >= max_attempts:
+            job.status, job.finished_at = "failed", now
+        else:
+            job.due_at = now + backoff(attempts)
+
+
+def mark_done(session: Session, job_id: int, *, now: datetime) -> None:
+    job = session.get(Job, job_id)
+    job.status, job.finished_at, job.last_error = "done", now, ""
+
+
 @dataclass
 class RunReport:
     done: int = 0

@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import documents as stored_files
 from bot import letters
 from bot.clock import Clock
 from bot.db import session_scope
-from bot.models import Document, Job, Message
-from bot.scheduler import backoff, schedule
+from bot.models import Document, Message
+from bot.scheduler import lease_due, mark_done, retry_or_fail, schedule
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +62,8 @@ class LetterReader:
         return done
 
     def _claim(self) -> list[tuple[int, dict, int]]:
-        now = self.clock.now()
-        with session_scope(self.sessions) as session:
-            jobs = session.scalars(
-                select(Job).where(Job.kind == JOB_KIND, Job.status == "pending", Job.due_at <= now)
-                .order_by(Job.id).limit(self.batch_size).with_for_update(skip_locked=True)
-            ).all()
-            for job in jobs:
-                job.attempts += 1
-                job.due_at = now + LEASE
-            return [(job.id, dict(job.payload), job.attempts) for job in jobs]
+        return lease_due(self.sessions, kind=JOB_KIND, now=self.clock.now(), lease=LEASE,
+                         limit=self.batch_size)
 
     def _run(self, job_id: int, payload: dict, attempts: int) -> None:
         try:
@@ -80,17 +71,11 @@ class LetterReader:
             self.engine.letter_read(message_id=payload["message_id"], reply_payload=payload.get("reply_payload"))
         except Exception as exc:  # OcrUnavailable, a database or disk error: retried with backoff
             log.exception("read_letter job %s failed", job_id)
-            with session_scope(self.sessions) as session:
-                job = session.get(Job, job_id)
-                job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if attempts >= self.max_attempts:
-                    job.status, job.finished_at = "failed", self.clock.now()
-                else:
-                    job.due_at = self.clock.now() + backoff(attempts)
+            retry_or_fail(self.sessions, job_id, attempts=attempts, max_attempts=self.max_attempts,
+                          error=exc, now=self.clock.now())
             return
         with session_scope(self.sessions) as session:
-            job = session.get(Job, job_id)
-            job.status, job.finished_at, job.last_error = "done", self.clock.now(), ""
+            mark_done(session, job_id, now=self.clock.now())
 
     def _read(self, document_id: int) -> None:
         with self.sessions() as session:

@@ -28,6 +28,7 @@ from bot.engine import Engine
 from bot.messaging import Attachment
 from bot.models import Job, Message
 from bot.outbox import backoff
+from bot.scheduler import lease_due
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -149,20 +150,9 @@ class MediaJobs:
         return len(claimed)
 
     def _claim(self) -> list[tuple[int, dict, int]]:
-        """Lease due jobs (pushing due_at forward) and commit before any download starts."""
-        now = self.clock.now()
-        with session_scope(self.sessions) as session:
-            jobs = session.scalars(
-                select(Job)
-                .where(Job.kind == JOB_KIND, Job.status == "pending", Job.due_at <= now)
-                .order_by(Job.id)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for job in jobs:
-                job.attempts += 1
-                job.due_at = now + LEASE
-            return [(job.id, dict(job.payload), job.attempts) for job in jobs]
+        """Lease due jobs and commit before any download starts."""
+        return lease_due(self.sessions, kind=JOB_KIND, now=self.clock.now(), lease=LEASE,
+                         limit=self.batch_size)
 
     def _run(self, job_id: int, payload: dict, attempts: int) -> None:
         with self.sessions() as session:
