@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench bench-webhook bench-email bench-scale bench-mora clean
+.PHONY: run test screenshots bench bench-webhook bench-email bench-scale bench-mora clean
 
 run: $(VENV)/.installed
 	$(PY) -m bot setup-demo
@@ -11,6 +11,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q -ra
+
+# Refreshes the README's screenshots (the browser tests write them to a temp folder otherwise).
+screenshots: $(VENV)/.installed-dev
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/backoffice/test_browser.py
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/engine_throughput.py
