@@ -20,7 +20,8 @@ from PIL import Image
 log = logging.getLogger(__name__)
 
 PDF = "application/pdf"
-IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+HEIC = "image/heic"  # what iPhones take photos in; decoded by pillow-heif (libheif in its wheel)
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", HEIC)
 LETTER_TYPES = (PDF, *IMAGE_TYPES)
 MIN_TEXT_CHARS = 20  # letters/digits below which a text layer is only a stray header: OCR instead
 
@@ -52,6 +53,8 @@ def read(data: bytes, content_type: str, *, seconds: float = 90.0, max_pages: in
         if content_type == PDF:
             return _pdf(data, remaining=remaining, max_pages=max_pages, max_pixels=max_pixels)
         if content_type in IMAGE_TYPES:
+            if content_type == HEIC:
+                _register_heif()
             image = _open_image(data, max_pixels)
             if image is None:
                 return Extraction("", "unreadable", reason="corrupt")
@@ -71,6 +74,13 @@ def read(data: bytes, content_type: str, *, seconds: float = 90.0, max_pages: in
 
 class _TooLarge(Exception):
     pass
+
+
+def _register_heif() -> None:
+    # Imported on the first HEIC only: most letters are PDFs and JPEGs.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
 
 
 def _open_image(data: bytes, max_pixels: int) -> Image.Image | None:

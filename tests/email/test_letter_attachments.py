@@ -104,6 +104,13 @@ def test_photo_of_the_letter_is_read_by_ocr(bot):
     assert_answered_as_g(bot, message_id, "IMG_20261128_084412.jpg", "ocr")
 
 
+def test_iphone_heic_photo_of_the_letter_is_read_by_ocr(bot):
+    photo = letters.heic(letters.photo(letters.letter_image()))
+    raw, message_id = email_with("IMG_4417.HEIC", "image/heic", photo, body="")
+    send_and_work(bot, raw)
+    assert_answered_as_g(bot, message_id, "IMG_4417.HEIC", "ocr")
+
+
 def test_scanned_pdf_is_read_by_ocr(bot):
     scan = letters.image_pdf(letters.scanned(letters.letter_image()))
     raw, message_id = email_with("escaneo.pdf", "application/pdf", scan)
