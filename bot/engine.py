@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import attachments as deferred_files
-from bot import documents, letters, nlu, outbox, ratelimit, requirements, rules, texts
+from bot import documents, held, letters, nlu, outbox, ratelimit, requirements, rules, texts
 from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
@@ -89,7 +89,15 @@ class Engine:
             conversation.updated_at = now
             outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
             if conversation.mode == "human":
-                # A person holds the conversation: the bot stays silent; staff see the message.
+                # A person holds the conversation: the bot stays silent; staff see the message, and
+                # its files still reach the case waiting for them (bot/held.py).
+                documents = self._store_attachments(session, conversation, message, inbound, now, defer=True)
+                held.files_while_held(session, conversation=conversation, inbound=inbound,
+                                      stored=documents.stored, now=now,
+                                      case=self._referenced_case(session, conversation, message))
+                if documents.unwritten:
+                    deferred_files.defer(session, message=inbound, files=documents.unwritten,
+                                         error=documents.error, now=now)
                 outcome.dialog, outcome.state = conversation.dialog, conversation.state
                 return outcome
             if ratelimit.over_limit(session, inbound, limit=self.settings.inbound_rate_per_minute):
@@ -223,7 +231,10 @@ class Engine:
             documents = self._store_attachments(session, conversation, files, inbound, now)
             documents.rejected.extend(rejected)
             if conversation.mode == "human":
-                return outcome  # a person holds the conversation: staff see the files, the bot is silent
+                # A person holds the conversation: the bot is silent; the files go to the waiting case.
+                held.files_while_held(session, conversation=conversation, inbound=inbound,
+                                      stored=documents.stored, now=now)
+                return outcome
             records = self.records_factory(session)
             services = TurnServices(session=session, conversation=conversation, records=records,
                                     settings=self.settings, now=now)
@@ -238,10 +249,11 @@ class Engine:
                 conversation.data = {**(conversation.data or {}), "document_ids": [
                     *(conversation.data or {}).get("document_ids", []), *[d.id for d in documents.stored]]}
                 services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
-            elif documents.stored and not (inbound.body or "").strip() and \
+            elif documents.stored and not self._asks_something(inbound.body or "") and \
                     self._letter_to_read(session, conversation, files, documents):
-                # Files without words (a WhatsApp photo or PDF of a letter; words, if any, were
-                # answered when the message came): the worker reads them, the answer follows.
+                # Files whose words ask nothing (a WhatsApp photo or PDF of a letter; words that ask
+                # something were answered when the message came): the worker reads them, the
+                # letter's words and the message's are answered together.
                 schedule_reading(session, message=inbound, documents=documents.stored, now=now)
             elif documents.stored:
                 self._documents_for_waiting_case(session, services, documents.stored, now)
@@ -347,7 +359,10 @@ class Engine:
         words at all), at the menu, with no case waiting for a document: the request is in the letter."""
         if message.meta.get("letter_of") or conversation.dialog != "main":
             return False
-        if not any(letters.is_letter(d.content_type) for d in documents.stored):
+        # Stored files, or WhatsApp media still to be downloaded (declared type): a caption such as
+        # "Adjunto la carta firmada" waits for the letter instead of getting the menu.
+        if not any(letters.is_letter(d.content_type) for d in documents.stored) and \
+                not any(a.data is None and letters.is_letter(a.content_type) for a in message.attachments):
             return False
         if message.meta.get("case_id") is not None:
             return False  # a reply in a case's thread (or with its tag): the files are for that case

@@ -170,3 +170,43 @@ def test_handoff_task_is_followed_to_the_end(staff, login, runtime):
     with staff.sessions() as session:
         assert session.scalars(select(StaffTask.status)).all() == ["atendida"]
     assert f"/backoffice/conversaciones/{conversation_id}" not in client.get("/backoffice/").text
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize("channel, address", [("email", "ana@elvalle.com.bo"), ("whatsapp", "+59170000001")])
+def test_a_file_sent_while_staff_hold_the_conversation_is_stored_and_ticks_the_requirement(
+        staff, login, runtime, clock, channel, address):
+    # Issue 15: the engine used to return before storing files in human mode: the letter was
+    # dropped and the requirement stayed "Falta".
+    from bot import requirements
+    from bot.messaging import Attachment
+    from bot.models import Case, Document
+
+    write(runtime, "Hola", channel=channel, address=address)
+    conversation_id = conversation_of_address(staff, address)
+    case_id = make_case(staff, assignee="mrojas", conversation_id=conversation_id, status="pendiente_requisitos",
+                        requirements=requirements.checklist(["carta_solicitud"]))
+    client = login("mrojas")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/tomar", {"case_id": case_id})
+    before = len(sent(runtime, channel))
+    clock.advance(minutes=1)
+    runtime.conversations.handle(InboundMessage(
+        channel=channel, address=address, body="Le envío la carta firmada", external_id=f"{channel}-carta",
+        attachments=(Attachment(filename="carta firmada.pdf", content_type="application/pdf", data=PDF),)))
+    assert len(sent(runtime, channel)) == before  # a person holds it: the bot stays silent
+    with staff.sessions() as session:
+        case = session.get(Case, case_id)
+        (document,) = session.scalars(select(Document))
+        (task,) = session.scalars(select(StaffTask).where(StaffTask.kind == "archivo_en_atencion"))
+        holder = session.scalar(select(Staff.id).where(Staff.username == "mrojas"))
+        message = session.scalars(select(Message).where(Message.external_id == f"{channel}-carta")).one()
+        assert [(r["code"], r["status"], r["document_id"]) for r in case.requirements] == [
+            ("carta_solicitud", "received", document.id)]
+        assert case.status == "en_proceso"  # the last requirement arrived: the case moves on
+        assert (document.case_id, document.filename, message.case_id) == (case_id, "carta firmada.pdf", case_id)
+        assert (task.assignee_id, task.case_id, task.note) == (holder, case_id, "carta firmada.pdf")
+    page = client.get(f"/backoffice/casos/{case_id}").text
+    assert "carta firmada.pdf" in page
+    assert "El cliente envió un archivo mientras usted lo atiende" in client.get("/backoffice/").text

@@ -51,6 +51,16 @@ def test_photo_of_a_letter_without_words(demo, wa):
     _answered_as_g(wa, "ocr")
 
 
+def test_photo_of_a_letter_with_a_caption_that_asks_nothing(demo, wa):
+    # "Adjunto la carta firmada" used to get the menu at once, and the letter was then never read.
+    photo = letters.jpeg(letters.photo(letters.letter_image()), quality=70)
+    wa.twilio.add_media(IMG_ME, photo, "image/jpeg", message_sid=IMG_MM)
+    wa.app.webhook("image_caption", Body="Buenos días, adjunto la carta firmada")
+    assert wa.replies() == []  # the words wait for the letter
+    wa.run_worker()
+    _answered_as_g(wa, "ocr")
+
+
 def test_pdf_of_a_letter_without_words(demo, wa):
     wa.twilio.add_media(DOC_ME, letters.text_pdf(), "application/pdf", message_sid=DOC_MM)
     wa.app.webhook("document_pdf")
