@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from backoffice import notify, policy, repository
+from backoffice import notify, policy, repository, takeover
 from bot import cases as case_log
 from bot import quality, requirements
 from bot.enums import CaseStatus, Role
@@ -76,6 +76,7 @@ def derive(session: Session, staff: Staff, case: Case, *, to_role: str, note: st
     if case.status == CaseStatus.ABIERTO:
         case.status = CaseStatus.EN_PROCESO
     _event(session, case, staff, now, "derived", **{"from": previous, "to": to_role, "note": _text(note, required=False)})
+    takeover.release_with_case(session, staff, case, now=now)
 
 
 def record_smartflex(session: Session, staff: Staff, case: Case, *, order: str, now: datetime) -> None:
@@ -99,6 +100,7 @@ def no_feasibility(session: Session, staff: Staff, case: Case, *, reason: str, n
     message = notify.to_client(session, conversation=conversation, case=case, template="backoffice_no_feasibility",
                                author=staff.username, now=now, reason=reason)
     _event(session, case, staff, now, "no_feasibility", reason=reason, client_informed=message is not None)
+    takeover.release_with_case(session, staff, case, now=now)
 
 
 def resolve(session: Session, staff: Staff, case: Case, *, summary: str, now: datetime) -> None:
@@ -109,6 +111,7 @@ def resolve(session: Session, staff: Staff, case: Case, *, summary: str, now: da
     case.current_role = "ejecutivo"
     case.assignee_id = _client_ejecutivo_id(case)
     _event(session, case, staff, now, "resolved", summary=_text(summary, required=False))
+    takeover.release_with_case(session, staff, case, now=now)  # before the bot's question below
     quality.on_resolved(session, case, now=now)  # the bot asks the client whether it works now
 
 
@@ -118,6 +121,7 @@ def close(session: Session, staff: Staff, case: Case, *, note: str, now: datetim
     case.status = CaseStatus.CONCLUIDO
     case.closed_at = now
     _event(session, case, staff, now, "closed", quality=_text(note, required=False))
+    takeover.release_with_case(session, staff, case, now=now)
 
 
 def reopen(session: Session, staff: Staff, case: Case, *, reason: str, now: datetime) -> None:
@@ -143,6 +147,10 @@ def mark_requirement(session: Session, staff: Staff, case: Case, *, index: int, 
     if status not in REQUIREMENT_STATUSES or not 0 <= index < len(checklist):
         raise ActionRefused("bad_requirement")
     requirement = checklist[index]
+    if requirement["status"] == "missing" and status == "rejected":
+        # Nothing came to reject: the client would be told a paper they never sent was refused.
+        # Staff may still mark it received or verified (brought to an office).
+        raise ActionRefused("not_received")
     reason = _text(reason, required=status == "rejected")
     requirement["status"] = status
     requirement["note"] = reason if status == "rejected" else ""

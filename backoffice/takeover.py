@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from backoffice import notify, policy, repository
 from bot import cases as case_log
-from bot import outbox
+from bot import outbox, texts
 from bot.models import Case, Conversation, Staff
 
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -85,7 +85,19 @@ def take_over(session: Session, staff: Staff, conversation: Conversation, *, cas
     for task in repository.open_handoffs(session, conversation.id):
         task.status = "en_curso"
         task.assignee_id = staff.id
+    _tell_client(session, staff, conversation, case, now, "staff_joined")
     _audit(session, case, staff, now, "taken_over", conversation_id=conversation.id)
+
+
+def _tell_client(session: Session, staff: Staff, conversation: Conversation, case: Case | None,
+                 now: datetime, template: str) -> None:
+    """One line when a person joins or leaves a chat, so the client knows who answers. Not by
+    email (every staff email is signed) nor outside WhatsApp's 24-hour window (free text only)."""
+    if conversation.channel in EMAIL_CHANNELS or not window(conversation, now).free_text:
+        return
+    outbox.enqueue(session, conversation=conversation, now=now, author=staff.username,
+                   body=texts.render(template, staff_name=staff.full_name or staff.username),
+                   case_id=case.id if case else None)
 
 
 def _require_holder(staff: Staff, conversation: Conversation) -> None:
@@ -150,4 +162,14 @@ def hand_back(session: Session, staff: Staff, conversation: Conversation, *, ste
     session.refresh(conversation)
     for task in repository.open_handoffs(session, conversation.id, statuses=("abierta", "en_curso")):
         task.status = "atendida"
+    _tell_client(session, staff, conversation, case, now, "staff_left")
     _audit(session, case, staff, now, "handed_back", conversation_id=conversation.id, step=step)
+
+
+def release_with_case(session: Session, staff: Staff, case: Case, *, now: datetime) -> None:
+    """The holder derived, resolved or closed the case: the conversation goes back to the bot (at
+    the menu), so the client's next question is answered instead of waiting in no queue."""
+    conversation = repository.conversation(session, case.conversation_id)
+    if conversation is None or conversation.mode != "human" or conversation.held_by_id != staff.id:
+        return
+    hand_back(session, staff, conversation, step="main/menu", case=case, now=now)

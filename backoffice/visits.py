@@ -22,6 +22,7 @@ from backoffice.cases import ActionRefused, _text
 from bot import cases as case_log
 from bot import quality
 from bot.enums import CaseStatus, EventKind
+from bot.clock import LOCAL_TZ
 from bot.models import Case, Staff, Visit
 from bot.texts import long_date
 
@@ -46,6 +47,13 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _slot_started(day: date, slot: str, now: datetime) -> bool:
+    """Whether the slot ("08:30-10:30") of `day` has begun, in La Paz time."""
+    local = now.astimezone(LOCAL_TZ)
+    hour, minute = (int(part) for part in slot.split("-")[0].split(":"))
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ) <= local
+
+
 @dataclass
 class VisitRequest:
     visit_date: date
@@ -62,6 +70,8 @@ def schedule(session: Session, staff: Staff, request: VisitRequest, *, now: date
     policy.require_page(staff, "schedule_visit")
     if request.slot not in slots() or request.technician not in technicians():
         raise ActionRefused("bad_slot")
+    if _slot_started(request.visit_date, request.slot, now):
+        raise ActionRefused("past_slot")  # the client would be told of a visit that cannot happen
     case: Case | None = None
     if request.case_number.strip():
         case = repository.case_by_number(session, request.case_number)

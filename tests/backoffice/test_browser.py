@@ -138,6 +138,10 @@ def test_client_writes_ejecutiva_takes_over_answers_and_hands_back(staff, server
 
     ejecutiva.click("#take-over")
     ejecutiva.wait_for_selector("text=Atiende: María Rojas", timeout=WAIT)
+    # The client is told a person joined (issue 15).
+    client.wait_for_selector("section.phone li.bubble.theirs:has-text('desde ahora le atiendo personalmente')",
+                             timeout=WAIT)
+    assert "Le saluda María Rojas" in client.locator("section.phone li.bubble.theirs").last.inner_text()
     # While she holds it, the client's message reaches her page and the bot says nothing.
     client.locator("section.phone input[name=texto]").fill("¿Me pueden llamar hoy?")
     client.locator("section.phone button[type=submit]").click()
@@ -157,6 +161,9 @@ def test_client_writes_ejecutiva_takes_over_answers_and_hands_back(staff, server
     ejecutiva.select_option("select[name=step]", "main/menu")
     ejecutiva.click("button:has-text('Devolver al bot')")
     ejecutiva.wait_for_selector("text=Atiende el bot", timeout=WAIT)
+    # ... and that she left, before the bot answers again.
+    client.wait_for_selector("section.phone li.bubble.theirs:has-text('María Rojas terminó de atenderle')",
+                             timeout=WAIT)
     menu = client_says(client, "menú", replies_before=theirs(client))
     assert "¿En qué podemos ayudarle?" in menu
     save(client, "simulator")

@@ -127,6 +127,21 @@ def test_rejected_requirement_is_told_to_the_client_through_the_outbox(staff, lo
     assert "error=text_required" in response.headers["location"]
 
 
+def test_a_requirement_never_received_cannot_be_rejected(staff, login):
+    conversation = make_conversation(staff)
+    case_id = make_case(staff, assignee="mrojas", conversation_id=conversation, status="pendiente_requisitos",
+                        requirements=requirements.checklist(["carta_solicitud"]))
+    client = login("mrojas")
+    page = client.get(f"/backoffice/casos/{case_id}").text
+    assert 'value="rejected"' not in page  # not offered
+    response = client.post(f"/backoffice/casos/{case_id}/requisitos/0",
+                           {"status": "rejected", "reason": "No adjuntó la carta"})
+    assert "error=not_received" in response.headers["location"]
+    assert case_of(staff, case_id).requirements[0]["status"] == "missing"
+    assert outbound(staff) == []  # the client is not told a paper they never sent was refused
+    assert "no puede rechazarse" in client.get(response.headers["location"]).text
+
+
 def test_verifying_the_last_requirement_moves_the_case_on(staff, login):
     checklist = requirements.checklist(["carta_solicitud"])
     case_id = make_case(staff, tramite="G", assignee="mrojas", requirements=checklist,

@@ -45,26 +45,30 @@ def test_take_over_reply_and_hand_back(staff, login, runtime, clock):
     assert conversation.mode == "human" and conversation.held_by_id == actor(staff, "mrojas").id
     page = client.get(f"/backoffice/casos/{case_id}").text
     assert "Atiende: María Rojas" in page and 'name="body"' in page
+    # The client is told a person joined (issue 15).
+    assert sent(runtime)[-1] == "Le saluda María Rojas, del Equipo Empresas de Comteco: desde ahora le atiendo personalmente."
 
     clock.advance(minutes=1)
     write(runtime, "Necesito hablar con alguien sobre mi factura")
-    assert len(sent(runtime)) == 1  # the bot stayed silent
+    assert len(sent(runtime)) == 2  # the bot stayed silent
 
     client.post(f"/backoffice/conversaciones/{conversation_id}/responder",
                 {"case_id": case_id, "body": "Buenos días, le habla María Rojas. ¿En qué le ayudo?"})
     replies = sent(runtime)
     assert replies[-1] == "Buenos días, le habla María Rojas. ¿En qué le ayudo?"
     with staff.sessions() as session:
-        reply = session.scalars(select(Message).where(Message.author == "mrojas")).one()
+        reply = session.scalars(select(Message).where(Message.author == "mrojas")
+                                .order_by(Message.id.desc()).limit(1)).one()
         assert (reply.channel, reply.status, reply.case_id) == ("whatsapp", "sent", case_id)
 
     client.post(f"/backoffice/conversaciones/{conversation_id}/devolver", {"case_id": case_id, "step": "main/menu"})
     conversation = conversation_of(staff, conversation_id)
     assert (conversation.mode, conversation.held_by_id, conversation.dialog, conversation.state) == (
         "bot", None, "main", "menu")
+    assert sent(runtime)[-1].startswith("María Rojas terminó de atenderle.")  # and that she left
     clock.advance(minutes=1)
     write(runtime, "7")  # a menu number: the bot answers again
-    assert len(sent(runtime)) == 3
+    assert len(sent(runtime)) == 5
     assert "Detalle de llamadas" in sent(runtime)[-1] or "detalle de llamadas" in sent(runtime)[-1].lower()
     with staff.sessions() as session:
         kinds = session.execute(select(CaseEvent.kind, CaseEvent.actor).where(CaseEvent.case_id == case_id)
@@ -114,8 +118,9 @@ def test_only_the_holder_replies_and_hands_back(staff, login):
     assert "error=not_holder" in location
     location = other.post(f"/backoffice/conversaciones/{conversation_id}/devolver", {"step": "main/menu"}).headers["location"]
     assert "error=not_holder" in location
-    with staff.sessions() as session:
-        assert session.scalars(select(Outbox)).all() == []
+    with staff.sessions() as session:  # only mrojas's "le atiendo personalmente"
+        assert len(session.scalars(select(Outbox)).all()) == 1
+        assert [m.author for m in session.scalars(select(Message).where(Message.direction == "out"))] == ["mrojas"]
     assert conversation_of(staff, conversation_id).mode == "human"
 
 
@@ -210,3 +215,27 @@ def test_a_file_sent_while_staff_hold_the_conversation_is_stored_and_ticks_the_r
     page = client.get(f"/backoffice/casos/{case_id}").text
     assert "carta firmada.pdf" in page
     assert "El cliente envió un archivo mientras usted lo atiende" in client.get("/backoffice/").text
+
+
+def test_deriving_the_case_hands_the_conversation_back_so_the_next_question_is_answered(
+        staff, login, runtime, clock):
+    # Issue 15: after taking over and deriving, the conversation stayed held: the client's next
+    # question was answered by nobody and sat in no queue.
+    write(runtime, "Hola")
+    conversation_id = conversation_of_address(staff, "+59170000001")
+    case_id = make_case(staff, assignee="mrojas", conversation_id=conversation_id)
+    client = login("mrojas")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/tomar", {"case_id": case_id})
+    response = client.post(f"/backoffice/casos/{case_id}/acciones/derive", {"to_role": "gestor_comercial", "note": "Para alta"})
+    assert response.status_code == 303
+    with staff.sessions() as session:
+        from bot.models import Case
+        assert session.get(Case, case_id).current_role == "gestor_comercial"
+    conversation = conversation_of(staff, conversation_id)
+    assert (conversation.mode, conversation.held_by_id, conversation.state) == ("bot", None, "menu")
+    assert sent(runtime)[-1].startswith("María Rojas terminó de atenderle.")
+    clock.advance(minutes=1)
+    before = len(sent(runtime))
+    write(runtime, "7")
+    replies = sent(runtime)
+    assert len(replies) == before + 1 and "detalle de llamadas" in replies[-1].lower()

@@ -38,6 +38,16 @@ def test_schedule_tells_the_client_and_logs_the_case(staff, login):
     assert event.actor == "atecnico" and event.detail["client_informed"] is True
 
 
+def test_a_visit_cannot_be_scheduled_in_the_past(staff, login):
+    # NOW is 28 Nov 2026, 10:00 in La Paz: yesterday and today's 08:30 slot have passed.
+    client = login("atecnico")
+    assert "error=past_slot" in schedule(client, nit=EL_VALLE_NIT, visit_date="2026-11-27")
+    assert "error=past_slot" in schedule(client, nit=EL_VALLE_NIT, visit_date="2026-11-28", slot="08:30-10:30")
+    with staff.sessions() as session:
+        assert session.scalars(select(Visit)).all() == [] and session.scalars(select(Message)).all() == []
+    assert "ok=visit_scheduled" in schedule(client, nit=EL_VALLE_NIT, visit_date="2026-11-28", slot="10:30-12:30")
+
+
 def test_one_technician_one_slot(staff, login):
     client = login("atecnico")
     assert "ok=visit_scheduled" in schedule(client, nit=EL_VALLE_NIT)
