@@ -1,15 +1,21 @@
-"""A client's files while a person holds the conversation (takeover): the bot stays silent, but
-nothing is lost. The files complete the waiting case's requirements exactly as in bot mode, and
-the holder gets a task in the queue, so a signed letter sent mid-conversation is never left
-"Falta" on the case page."""
+"""While a person holds the conversation (takeover) the bot stays silent, but nobody is left waiting
+and nothing is lost: the client's files complete the waiting case's requirements exactly as in bot
+mode (the holder gets a task), and a message the holder leaves unanswered HELD_REPLY_MINUTES gets
+the client a short "ya tiene su mensaje" and the holder (and the responsable) a task."""
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot import requirements
-from bot.models import Case, Conversation, Document, Message, StaffTask
+from bot import outbox, requirements, texts
+from bot.clock import Clock
+from bot.db import session_scope
+from bot.models import Case, Conversation, Document, Message, Staff, StaffTask
+
+log = logging.getLogger(__name__)
 
 TASK_KIND = "archivo_en_atencion"  # the staff queue's label: templates/backoffice/_labels.html
 
@@ -31,3 +37,75 @@ def files_while_held(session: Session, *, conversation: Conversation, inbound: M
                           client_id=conversation.client_id, conversation_id=conversation.id,
                           case_id=case.id if case is not None else None,
                           note=", ".join(d.filename for d in stored)[:500], created_at=now))
+
+
+WAITING_TASK = "espera_sin_respuesta"  # templates/backoffice/_labels.html
+CHECK_EVERY = timedelta(minutes=1)  # the scan reads held conversations only; once a minute is plenty
+
+
+class SilentHoldCheck:
+    """A worker task: a held conversation whose client wrote and got no staff reply within
+    HELD_REPLY_MINUTES. The client is told once per unanswered message (templates/messages/
+    held_waiting.j2) and the holder gets a task, which the responsable sees in the queue too."""
+
+    def __init__(self, sessions: sessionmaker[Session], *, settings, clock: Clock):
+        self.sessions, self.settings, self.clock = sessions, settings, clock
+        self._next = None
+
+    def __call__(self) -> int:
+        minutes = self.settings.held_reply_minutes
+        now = self.clock.now()
+        if minutes <= 0 or (self._next is not None and now < self._next):
+            return 0
+        self._next = now + CHECK_EVERY
+        with session_scope(self.sessions) as session:
+            return remind(session, now=now, minutes=minutes)
+
+
+def remind(session: Session, *, now: datetime, minutes: int) -> int:
+    cutoff = now - timedelta(minutes=minutes)
+    held = session.scalars(
+        select(Conversation).where(Conversation.mode == "human", Conversation.held_by_id.is_not(None),
+                                   Conversation.last_inbound_at <= cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    told = 0
+    for conversation in held:
+        last_in = session.scalars(select(Message).where(
+            Message.conversation_id == conversation.id, Message.direction == "in")
+            .order_by(Message.id.desc()).limit(1)).first()
+        if last_in is None or _as_aware(last_in.created_at, now) > cutoff:
+            continue
+        answered = session.scalar(select(Message.id).where(
+            Message.conversation_id == conversation.id, Message.direction == "out",
+            Message.author.not_in(("bot", "client", "")), Message.id > last_in.id).limit(1))
+        if answered is not None:
+            continue
+        if session.scalar(select(StaffTask.id).where(
+                StaffTask.kind == WAITING_TASK, StaffTask.conversation_id == conversation.id,
+                StaffTask.note == f"mensaje {last_in.id}").limit(1)) is not None:
+            continue  # already told for this message
+        holder = session.get(Staff, conversation.held_by_id)
+        session.add(StaffTask(kind=WAITING_TASK, status="abierta", assignee_id=conversation.held_by_id,
+                              client_id=conversation.client_id, conversation_id=conversation.id,
+                              case_id=last_in.case_id, note=f"mensaje {last_in.id}", created_at=now))
+        if _free_text(conversation, now):
+            outbox.enqueue(session, conversation=conversation, now=now, case_id=last_in.case_id,
+                           body=texts.render("held_waiting",
+                                             staff_name=holder.full_name if holder else ""))
+        told += 1
+    if told:
+        log.info("%d held conversations waiting for a staff reply over %d minutes", told, minutes)
+    return told
+
+
+def _as_aware(moment: datetime, now: datetime) -> datetime:
+    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment
+
+
+def _free_text(conversation: Conversation, now: datetime) -> bool:
+    """WhatsApp takes free text only within 24 hours of the client's last message."""
+    if "whatsapp" not in conversation.channel:
+        return True
+    last = conversation.last_inbound_at
+    return last is not None and now - _as_aware(last, now) < timedelta(hours=24)

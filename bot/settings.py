@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # staff but not answered, except one polite "please slow down" per minute. 0: no limit.
     inbound_rate_per_minute: int = 20
 
+    # Minutes a client's message may wait in a held conversation (takeover) with no staff reply
+    # before the client is told it was seen and the holder gets a task (bot/held.py); 0 = off.
+    held_reply_minutes: int = 15
     # Letters (bot/letters): the text of a PDF or a photo a client sends without words, read by
     # the worker (Tesseract OCR, Spanish model). Per document: seconds of OCR, pages read, pixels
     # of one image (a larger one is not decoded at all).

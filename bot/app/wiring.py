@@ -7,7 +7,7 @@ import pkgutil
 from types import ModuleType
 
 import channels as channels_package
-from bot import attachments, quality, retention
+from bot import attachments, held, quality, retention
 from bot.campaigns import registry as campaigns
 from bot.clock import Clock
 from bot.db import make_engine, make_session_factory
@@ -59,6 +59,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                                       schedule_first=module.schedule_first))
     # Attachments the disk refused when their message came (disk full, folder unwritable).
     worker.tasks.append(attachments.Retrier(sessions, conversations, clock=clock))
+    # Held conversations whose client waits for a person too long.
+    worker.tasks.append(held.SilentHoldCheck(sessions, settings=settings, clock=clock))
     # A monthly mora run or a campaign can keep the scheduler busy for minutes: in run_forever it
     # gets its own thread, so replies to clients are never queued behind it.
     worker.background.append(scheduler.run_due)

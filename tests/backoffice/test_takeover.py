@@ -239,3 +239,38 @@ def test_deriving_the_case_hands_the_conversation_back_so_the_next_question_is_a
     write(runtime, "7")
     replies = sent(runtime)
     assert len(replies) == before + 1 and "detalle de llamadas" in replies[-1].lower()
+
+
+def test_a_client_left_unanswered_in_a_held_conversation_is_told_and_the_holder_alerted(
+        staff, login, runtime, clock):
+    # Issue 15: while a person holds the conversation the bot is silent; a message nobody answers
+    # within HELD_REPLY_MINUTES (15) must not wait unseen.
+    write(runtime, "Hola")
+    conversation_id = conversation_of_address(staff, "+59170000001")
+    client = login("mrojas")
+    client.post(f"/backoffice/conversaciones/{conversation_id}/tomar")
+    clock.advance(minutes=1)
+    write(runtime, "¿Siguen ahí? Necesito la respuesta hoy")
+    before = len(sent(runtime))
+    clock.advance(minutes=14)
+    runtime.worker.run_once()
+    assert len(sent(runtime)) == before  # 14 minutes: not yet
+    clock.advance(minutes=2)
+    runtime.worker.run_once()
+    replies = sent(runtime)
+    assert replies[before:] == ["Disculpe la espera: María Rojas ya tiene su mensaje y le responderá en breve."]
+    clock.advance(minutes=30)
+    runtime.worker.run_once()
+    assert len(sent(runtime)) == before + 1  # once per unanswered message
+    holder = actor(staff, "mrojas").id
+    with staff.sessions() as session:
+        (task,) = session.scalars(select(StaffTask).where(StaffTask.kind == "espera_sin_respuesta"))
+        assert task.assignee_id == holder and task.conversation_id == conversation_id
+    waiting = "El cliente espera una respuesta de la persona que lo atiende"
+    assert waiting in client.get("/backoffice/").text and waiting in login("responsable").get("/backoffice/").text
+
+    # Answered by staff: the next check finds nothing to tell.
+    client.post(f"/backoffice/conversaciones/{conversation_id}/responder", {"body": "Sí, le respondo en un momento."})
+    clock.advance(minutes=30)
+    runtime.worker.run_once()
+    assert sent(runtime)[-1] == "Sí, le respondo en un momento."
