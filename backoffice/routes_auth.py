@@ -27,11 +27,12 @@ def _safe_next(request: Request, target: str | None) -> str:
 
 
 def _login_page(request: Request, *, error: str | None = None, next_path: str = "",
-                status_code: int = 200) -> HTMLResponse:
+                status_code: int = 200, username: str = "") -> HTMLResponse:
     signing = signing_of(request)
     prelogin = signing.unsign_prelogin(request.cookies.get(security.PRELOGIN_COOKIE)) or security.new_token()
     response = render(request, "backoffice/login.html", status_code=status_code, error=error,
-                      login_csrf=signing.prelogin_csrf(prelogin), next_path=next_path)
+                      login_csrf=signing.prelogin_csrf(prelogin), next_path=next_path,
+                      username=username[:64])
     response.set_cookie(security.PRELOGIN_COOKIE, signing.sign_prelogin(prelogin), httponly=True,
                         samesite="lax", secure=_secure(request), path=url(request, "login"))
     return response
@@ -58,7 +59,8 @@ def login_submit(request: Request, session: DB, username: Annotated[str, Form()]
             now=runtime.clock.now(), settings=runtime.settings)
     except auth.LoginRefused as exc:
         status = 429 if exc.reason == "throttled" else 401
-        return _login_page(request, error=exc.reason, next_path=next, status_code=status)
+        # The username stays in the form: only the password is typed again.
+        return _login_page(request, error=exc.reason, next_path=next, status_code=status, username=username)
     # Whatever session cookie came in is dropped: the new one names a row created just now.
     auth.logout(session, signing.unsign_session(request.cookies.get(security.SESSION_COOKIE)))
     response = redirect(_safe_next(request, next))

@@ -226,3 +226,14 @@ def test_next_parameter_cannot_redirect_off_site(app, staff):
     response = client.http.post("/backoffice/login", data={
         "username": "mrojas", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"})
     assert response.headers["location"] == "/backoffice/"
+
+
+def test_a_failed_login_keeps_the_username_and_never_the_password(app, staff):
+    response = StaffClient(app).login("mrojas", "not-her-password")
+    assert response.status_code == 401
+    assert "Usuario o contraseña incorrectos." in response.text
+    assert re.search(r'name="username"[^>]*value="mrojas"', response.text)
+    assert "not-her-password" not in response.text
+    # Markup in a typed username is escaped, not rendered.
+    response = StaffClient(app).login('"><script>x</script>', "whatever1")
+    assert "<script>x</script>" not in response.text and "&lt;script&gt;" in response.text
