@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice import (
     accounts,
@@ -66,6 +68,13 @@ def create_backoffice(runtime: Runtime) -> FastAPI:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):
         return render(request, "backoffice/error.html", status_code=404, error="not_found")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # An unknown address (a mistyped or outdated link) gets the Spanish page, not {"detail": …}.
+        if exc.status_code == 404 and not _wants_json(request):
+            return render(request, "backoffice/error.html", status_code=404, error="not_found")
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(accounts.InvalidAccount)
     async def invalid_account(request: Request, exc: accounts.InvalidAccount):

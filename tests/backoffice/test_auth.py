@@ -237,3 +237,12 @@ def test_a_failed_login_keeps_the_username_and_never_the_password(app, staff):
     # Markup in a typed username is escaped, not rendered.
     response = StaffClient(app).login('"><script>x</script>', "whatever1")
     assert "<script>x</script>" not in response.text and "&lt;script&gt;" in response.text
+
+
+def test_an_unknown_backoffice_address_gets_a_spanish_html_page(app, staff, login):
+    for client in (StaffClient(app), login("mrojas")):
+        response = client.get("/backoffice/no-existe")
+        assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+        assert "No encontrado." in response.text and 'lang="es"' in response.text
+    response = StaffClient(app).http.get("/backoffice/no-existe", headers={"accept": "application/json"})
+    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
