@@ -90,7 +90,9 @@ def test_dev_split_keeps_its_figures():
     report = score(rows, reader)
     assert report.top1 >= 0.94
     assert report.chat_fp <= 0.04
-    assert report.two_recall >= 0.90
+    # 84.7 % since the several-requests additions (93.2 % before): they were kept because 4-fold
+    # cross-validation over train + dev, ~4 times the messages, gave 74.9 -> 85.0 % (bench/RESULTS.md).
+    assert report.two_recall >= 0.84
 
 
 def test_eval_command_counts_right_and_wrong_readings(tmp_path):
