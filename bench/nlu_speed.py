@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bot.nlu.evaluate import read_labelled  # noqa: E402
 
 COLD = {
-    "nlu": "from bot.nlu import analyze; analyze('quiero el detalle de llamadas de agosto')",
+    "nlu": "from bot.nlu import analyze; analyze('quiero el detalle de llamadas de agosto').requests",
     "python alone": "pass",
 }
 
@@ -44,10 +44,16 @@ def warm(texts: list[str], rounds: int) -> dict[str, list[float]]:
     from bot.nlu.analyze import rules_only
 
     # Warm means after the first use: the model loaded, dateparser's Spanish data read.
+    def whole(text: str):
+        # `analyze` reads entities at once and the requests (the model) lazily: ask for them, as a
+        # dialog at the menu does, or only the entities are timed.
+        result = analyze(text)
+        return result.requests
+
     for text in ("hola", "desde el 5 de enero hasta el 28 de febrero", "el mes pasado"):
-        analyze(text)
+        whole(text)
         rules_only(text)
-    readers = {"nlu": analyze, "baseline": rules_only}
+    readers = {"nlu": whole, "baseline": rules_only}
     times: dict[str, list[float]] = {name: [] for name in readers}
     for _ in range(rounds):
         for text in texts:
