@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from backoffice import security
+from bot.clock import as_utc
 from bot.models import LoginAttempt, Staff, StaffSession
 from bot.settings import Settings
 
@@ -86,14 +87,9 @@ def session_for(session: Session, token: str | None, *, now: datetime) -> tuple[
     if row is None:
         return None
     staff_session, staff = row
-    if now - _aware(staff_session.last_seen_at, now) > TOUCH_EVERY:
+    if now - as_utc(staff_session.last_seen_at) > TOUCH_EVERY:
         staff_session.last_seen_at = now
     return staff_session, staff
-
-
-def _aware(value: datetime, like: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns.
-    return value if value.tzinfo is not None else value.replace(tzinfo=like.tzinfo)
 
 
 def logout(session: Session, token: str | None) -> None:

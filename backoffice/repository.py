@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from backoffice import policy
+from bot.clock import as_utc
 from bot.models import (
     Case,
     CaseEvent,
@@ -165,15 +166,11 @@ def queue(session: Session, staff: Staff, filters: QueueFilters, *, now: datetim
     rows = [
         QueueRow(id=c.id, number=c.number, tramite=c.tramite, status=c.status, current_role=c.current_role,
                  assignee=assignee_name, razon_social=razon, nit=nit, channel=channel, opened_at=c.opened_at,
-                 due_at=c.due_at, overdue=_aware(c.due_at, now) < now and c.status in policy.open_statuses(),
+                 due_at=c.due_at, overdue=as_utc(c.due_at) < now and c.status in policy.open_statuses(),
                  mode=mode, held_by=held)
         for c, razon, nit, channel, mode, assignee_name, held in session.execute(query)
     ]
     return QueuePage(rows=rows, total=total, page=page, pages=pages, counts=counts)
-
-
-def _aware(value: datetime, like: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=like.tzinfo)
 
 
 def open_tasks(session: Session, staff: Staff) -> list[tuple[StaffTask, Client | None, Conversation | None]]:

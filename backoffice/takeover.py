@@ -11,7 +11,7 @@ message; outside that window only an approved template may go (the page offers i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
@@ -19,10 +19,9 @@ from sqlalchemy.orm import Session
 from backoffice import notify, policy, repository
 from bot import cases as case_log
 from bot import outbox, texts
+from bot import window as whatsapp_window
 from bot.models import Case, Conversation, Staff
 
-WHATSAPP_WINDOW = timedelta(hours=24)
-WHATSAPP_CHANNELS = ("whatsapp", "sim_whatsapp")
 EMAIL_CHANNELS = ("email", "sim_email")
 MAX_REPLY = 4000
 # Where "Devolver al bot" may leave the conversation: (dialog, state).
@@ -46,12 +45,9 @@ class Window:
 
 
 def window(conversation: Conversation, now: datetime) -> Window:
-    if conversation.channel in WHATSAPP_CHANNELS:
-        last = conversation.last_inbound_at
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=now.tzinfo)
-        closes = last + WHATSAPP_WINDOW if last is not None else None
-        return Window(free_text=closes is not None and now < closes, channel_kind="whatsapp", closes_at=closes)
+    if conversation.channel in whatsapp_window.WHATSAPP_CHANNELS:
+        return Window(free_text=whatsapp_window.free_text(conversation, now), channel_kind="whatsapp",
+                      closes_at=whatsapp_window.closes_at(conversation))
     kind = "email" if conversation.channel in EMAIL_CHANNELS else "other"
     return Window(free_text=True, channel_kind=kind, closes_at=None)
 

@@ -7,6 +7,11 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("America/La_Paz")
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Every stored time is written in UTC; SQLite hands timezone-aware columns back naive."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Clock:
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import outbox, requirements, texts
-from bot.clock import Clock
+from bot import outbox, requirements, texts, window
+from bot.clock import Clock, as_utc
 from bot.db import session_scope
 from bot.models import Case, Conversation, Document, Message, Staff, StaffTask
 
@@ -74,7 +74,7 @@ def remind(session: Session, *, now: datetime, minutes: int) -> int:
         last_in = session.scalars(select(Message).where(
             Message.conversation_id == conversation.id, Message.direction == "in")
             .order_by(Message.id.desc()).limit(1)).first()
-        if last_in is None or _as_aware(last_in.created_at, now) > cutoff:
+        if last_in is None or as_utc(last_in.created_at) > cutoff:
             continue
         answered = session.scalar(select(Message.id).where(
             Message.conversation_id == conversation.id, Message.direction == "out",
@@ -89,7 +89,7 @@ def remind(session: Session, *, now: datetime, minutes: int) -> int:
         session.add(StaffTask(kind=WAITING_TASK, status="abierta", assignee_id=conversation.held_by_id,
                               client_id=conversation.client_id, conversation_id=conversation.id,
                               case_id=last_in.case_id, note=f"mensaje {last_in.id}", created_at=now))
-        if _free_text(conversation, now):
+        if window.free_text(conversation, now):
             outbox.enqueue(session, conversation=conversation, now=now, case_id=last_in.case_id,
                            body=texts.render("held_waiting",
                                              staff_name=holder.full_name if holder else ""))
@@ -98,14 +98,3 @@ def remind(session: Session, *, now: datetime, minutes: int) -> int:
         log.info("%d held conversations waiting for a staff reply over %d minutes", told, minutes)
     return told
 
-
-def _as_aware(moment: datetime, now: datetime) -> datetime:
-    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment
-
-
-def _free_text(conversation: Conversation, now: datetime) -> bool:
-    """WhatsApp takes free text only within 24 hours of the client's last message."""
-    if "whatsapp" not in conversation.channel:
-        return True
-    last = conversation.last_inbound_at
-    return last is not None and now - _as_aware(last, now) < timedelta(hours=24)

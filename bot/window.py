@@ -12,13 +12,13 @@ Outbox payload keys this module defines (read by the sender):
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox, texts
-from bot.clock import LOCAL_TZ
+from bot.clock import LOCAL_TZ, as_utc
 from bot.models import Client, Conversation, Message, StaffTask
 from bot.settings import Settings
 
@@ -29,13 +29,22 @@ TASK_KIND = "whatsapp_window"
 WINDOW_CLOSED_CODES = ("outside_window", "63016")
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timezone-aware columns back naive; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+WHATSAPP_CHANNELS = ("whatsapp", "sim_whatsapp")
 
 
 def is_open(last_inbound_at: datetime | None, now: datetime) -> bool:
-    return last_inbound_at is not None and _aware(now) - _aware(last_inbound_at) < WINDOW
+    return last_inbound_at is not None and as_utc(now) - as_utc(last_inbound_at) < WINDOW
+
+
+def closes_at(conversation: Conversation) -> datetime | None:
+    """When free text stops reaching this WhatsApp conversation (None: it never opened)."""
+    last = conversation.last_inbound_at
+    return as_utc(last) + WINDOW if last is not None else None
+
+
+def free_text(conversation: Conversation, now: datetime) -> bool:
+    """Free text reaches email and console always, WhatsApp only inside the window."""
+    return conversation.channel not in WHATSAPP_CHANNELS or is_open(conversation.last_inbound_at, now)
 
 
 def templates(settings: Settings) -> dict[str, str]:
@@ -66,7 +75,7 @@ def report_closed(session: Session, *, message: Message, settings: Settings, now
         conversation_id=conversation.id,
         case_id=message.case_id,
         note=texts.render("whatsapp_window_closed_staff", code=code, body=message.body,
-                          last_inbound_at=(_aware(conversation.last_inbound_at).astimezone(LOCAL_TZ)
+                          last_inbound_at=(as_utc(conversation.last_inbound_at).astimezone(LOCAL_TZ)
                                            if conversation.last_inbound_at else None),
                           purposes=list(templates(settings))),
         created_at=now,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot import cases
 from bot.acts import dialog_act, is_change_of_mind, is_correction
+from bot.clock import as_utc
 from bot.enums import CaseStatus
 from bot.dialog import QUEUED_REQUESTS, Dialog, Turn
 from bot.nlu import analyze, normalise, yes_no
@@ -160,7 +161,7 @@ class MainDialog(Dialog):
     def _correctable_case(turn: Turn):
         case = cases.latest_case(turn.services.session, conversation_id=turn.services.conversation.id)
         if case is None or case.status not in CORRECTABLE or not case.data.get("request_words") \
-                or turn.services.now - _aware(case.opened_at) > CORRECTION_WINDOW:
+                or turn.services.now - as_utc(case.opened_at) > CORRECTION_WINDOW:
             return None
         turn.scratch["corrected_case"] = case
         return case
@@ -333,10 +334,6 @@ def is_bare_identification(turn: Turn) -> bool:
 # A correction reaches back to the case just opened and not yet worked on by staff.
 CORRECTABLE = (CaseStatus.ABIERTO, CaseStatus.PENDIENTE_REQUISITOS)
 CORRECTION_WINDOW = timedelta(hours=2)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def replace_products(words: str, named: dict, today) -> str:

@@ -10,12 +10,13 @@ common.send() has no settings at hand, so it schedules a first check a day later
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import scheduler
+from bot.clock import as_utc
 from bot.models import CampaignSend, Conversation
 from bot.scheduler import JobContext
 from bot.settings import Settings
@@ -26,7 +27,7 @@ NO_ANSWER = "sin_respuesta"
 
 
 def due(send_row: CampaignSend, settings: Settings) -> datetime:
-    return _aware(send_row.created_at) + timedelta(days=settings.campaign_answer_days)
+    return as_utc(send_row.created_at) + timedelta(days=settings.campaign_answer_days)
 
 
 def schedule(session: Session, send_row: CampaignSend, now: datetime, settings: Settings | None = None, *,
@@ -56,10 +57,6 @@ def expire(ctx: JobContext) -> None:
         conversation.dialog, conversation.state, conversation.data = "main", "menu", {}
     if not row.answer and not row.outcome:
         row.outcome = NO_ANSWER
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
 HANDLERS = {JOB: expire}
