@@ -65,7 +65,10 @@ def assign(session: Session, staff: Staff, case: Case, *, username: str, now: da
     _event(session, case, staff, now, "assigned", assignee=assignee.username)
 
 
-def derive(session: Session, staff: Staff, case: Case, *, to_role: str, note: str, now: datetime) -> None:
+def derive(session: Session, staff: Staff, case: Case, *, to_role: str, note: str, now: datetime,
+           keep_conversation: bool = False) -> None:
+    """`keep_conversation`: the holder chose to go on talking with the client (it stays in her
+    "Mis conversaciones"); by default the conversation goes back to the bot."""
     policy.require(staff, "derive", case)
     if to_role not in policy.derive_targets(staff) or to_role == case.current_role:
         raise ActionRefused("bad_role")
@@ -76,7 +79,8 @@ def derive(session: Session, staff: Staff, case: Case, *, to_role: str, note: st
     if case.status == CaseStatus.ABIERTO:
         case.status = CaseStatus.EN_PROCESO
     _event(session, case, staff, now, "derived", **{"from": previous, "to": to_role, "note": _text(note, required=False)})
-    takeover.release_with_case(session, staff, case, now=now)
+    if not keep_conversation:
+        takeover.release_with_case(session, staff, case, now=now)
 
 
 def record_smartflex(session: Session, staff: Staff, case: Case, *, order: str, now: datetime) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from backoffice import policy
 from bot.clock import as_utc
+from bot.enums import CaseStatus
 from bot.models import (
     Case,
     CaseEvent,
@@ -19,6 +20,7 @@ from bot.models import (
     Conversation,
     Document,
     Message,
+    Product,
     Staff,
     StaffTask,
 )
@@ -26,6 +28,7 @@ from bot.models import (
 PAGE_SIZE = 25
 TIMELINE_LIMIT = 200
 TABS = ("todos", "mios", "sin_asignar", "vencidos")
+ALL_STATUSES = "todos"  # the "Estado" filter's value for open and finished cases alike
 
 
 @dataclass
@@ -75,7 +78,9 @@ class QueuePage:
 def _scope(staff: Staff, filters: QueueFilters):
     """Which cases this person's queue holds before the tab and the filters."""
     conditions = []
-    if filters.status:
+    if filters.status == ALL_STATUSES:
+        pass
+    elif filters.status:
         conditions.append(Case.status == filters.status)
     else:
         conditions.append(Case.status.in_(policy.open_statuses()))
@@ -100,6 +105,14 @@ def _search(q: str):
         contact = exists().where(Contact.client_id == Client.id,
                                  or_(Contact.email.ilike(like), Contact.phone.like(phone)))
     options.append(contact)
+    # A line or contract number of the client, and the words of a message in the case's conversation
+    # (a LIKE scan of messages: staff search is rare and interactive, so it is kept out of the hot path).
+    product = Product.contract.ilike(like)
+    if len(digits) >= 4:
+        product = or_(product, Product.number.like(f"%{digits}%"))
+    options.append(exists().where(Product.client_id == Client.id, product))
+    if len(q) >= 3:
+        options.append(exists().where(Message.conversation_id == Case.conversation_id, Message.body.ilike(like)))
     return or_(*options)
 
 
@@ -156,7 +169,7 @@ def queue(session: Session, staff: Staff, filters: QueueFilters, *, now: datetim
         .outerjoin(assignee, assignee.id == Case.assignee_id)
         .outerjoin(holder, holder.id == Conversation.held_by_id)
         .where(*conditions)
-        .order_by(Case.due_at, Case.id)
+        .order_by(when((Case.status == CaseStatus.REABIERTO, 0), else_=1), Case.due_at, Case.id)  # reopened first
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
@@ -171,6 +184,50 @@ def queue(session: Session, staff: Staff, filters: QueueFilters, *, now: datetim
         for c, razon, nit, channel, mode, assignee_name, held in session.execute(query)
     ]
     return QueuePage(rows=rows, total=total, page=page, pages=pages, counts=counts)
+
+
+@dataclass
+class HeldRow:
+    """A conversation a person holds, for "Mis conversaciones"."""
+    conversation_id: int
+    channel: str
+    address: str
+    client: str | None
+    holder: str
+    last_inbound_at: datetime | None
+    unanswered: int  # client messages after the holder's last reply
+    case_id: int | None
+    case_number: str | None
+
+
+def _staff_reply():
+    return Message.direction == "out", Message.author.not_in(("bot", "client", ""))
+
+
+def held_conversations(session: Session, staff: Staff) -> list[HeldRow]:
+    """Mine (the responsable sees everybody's), the ones waiting longest for a reply first."""
+    last_reply = (select(func.max(Message.id)).where(Message.conversation_id == Conversation.id, *_staff_reply())
+                  .correlate(Conversation).scalar_subquery())
+    unanswered = (select(func.count(Message.id)).where(Message.conversation_id == Conversation.id,
+                                                        Message.direction == "in",
+                                                        Message.id > func.coalesce(last_reply, 0))
+                  .correlate(Conversation).scalar_subquery())
+    latest_case = (select(Case.id).where(Case.conversation_id == Conversation.id).order_by(Case.id.desc())
+                   .limit(1).correlate(Conversation).scalar_subquery())
+    holder = aliased(Staff)
+    query = (select(Conversation, Client.razon_social, holder.full_name, holder.username, unanswered,
+                    Case.id, Case.number)
+             .join(holder, holder.id == Conversation.held_by_id)
+             .outerjoin(Client, Client.id == Conversation.client_id)
+             .outerjoin(Case, Case.id == latest_case)
+             .where(Conversation.mode == "human")
+             .order_by(when((unanswered > 0, 0), else_=1), Conversation.last_inbound_at, Conversation.id))
+    if staff.role != policy.RESPONSABLE:
+        query = query.where(Conversation.held_by_id == staff.id)
+    return [HeldRow(conversation_id=c.id, channel=c.channel, address=c.address, client=razon,
+                    holder=full_name or username, last_inbound_at=c.last_inbound_at, unanswered=waiting or 0,
+                    case_id=case_id, case_number=number)
+            for c, razon, full_name, username, waiting, case_id, number in session.execute(query.limit(200))]
 
 
 def open_tasks(session: Session, staff: Staff) -> list[tuple[StaffTask, Client | None, Conversation | None]]:

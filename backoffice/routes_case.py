@@ -36,7 +36,7 @@ ACTIONS = {
     "take_case": lambda s, staff, case, f, now: actions.take_case(s, staff, case, now=now),
     "assign": lambda s, staff, case, f, now: actions.assign(s, staff, case, username=f["assignee"], now=now),
     "derive": lambda s, staff, case, f, now: actions.derive(s, staff, case, to_role=f["to_role"], note=f["note"],
-                                                            now=now),
+                                                            now=now, keep_conversation=f["keep"] == "1"),
     "smartflex": lambda s, staff, case, f, now: actions.record_smartflex(s, staff, case, order=f["order"], now=now),
     "no_feasibility": lambda s, staff, case, f, now: actions.no_feasibility(s, staff, case, reason=f["reason"],
                                                                             now=now),
@@ -51,11 +51,12 @@ ACTIONS = {
 def case_action(request: Request, session: DB, me: Me, case_id: int, action: str,
                 assignee: Annotated[str, Form()] = "", to_role: Annotated[str, Form()] = "",
                 note: Annotated[str, Form()] = "", order: Annotated[str, Form()] = "",
-                reason: Annotated[str, Form()] = ""):
+                reason: Annotated[str, Form()] = "", seguir: Annotated[str, Form()] = ""):
     if action not in ACTIONS:
         raise NotFound()
     case = load_case(session, me, case_id)
-    fields = {"assignee": assignee, "to_role": to_role, "note": note, "order": order, "reason": reason}
+    fields = {"assignee": assignee, "to_role": to_role, "note": note, "order": order, "reason": reason,
+              "keep": seguir}
     target = url(request, "case", case_id=case.id)
     try:
         ACTIONS[action](session, me.staff, case, fields, me.now)

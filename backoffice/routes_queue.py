@@ -21,6 +21,7 @@ def _context(session, me, filters: QueueFilters) -> dict:
         "page": repository.queue(session, me.staff, filters, now=me.now),
         "filters": filters,
         "tasks": repository.open_tasks(session, me.staff),
+        "held": repository.held_conversations(session, me.staff),
         "now": me.now,
     }
 
@@ -42,5 +43,6 @@ def queue_live(request: Request, session: DB, me: Me, tab: str = "todos", tramit
     return JSONResponse({"regions": {
         "queue-tabs": render_fragment(request, "backoffice/_queue_tabs.html", **context),
         "queue-table": render_fragment(request, "backoffice/_queue_table.html", **context),
+        "queue-held": render_fragment(request, "backoffice/_queue_held.html", **context),
         "queue-tasks": render_fragment(request, "backoffice/_queue_tasks.html", **context),
     }})

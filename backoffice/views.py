@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from backoffice import diagrams, policy, repository, takeover
+from backoffice import canned, diagrams, policy, repository, takeover
 from backoffice.web import Current, NotFound
 from bot.models import Case, Client, Conversation
+from bot.rules import tramites
 from dialogs.registry import dialogs
 
 
@@ -34,11 +35,17 @@ def load_conversation(session: Session, me: Current, conversation_id: int) -> tu
 def conversation_context(session: Session, me: Current, conversation: Conversation | None,
                          case: Case | None) -> dict:
     if conversation is None:
-        return {"conversation": None, "holder": None, "window": None, "may_take_over": False,
+        return {"conversation": None, "canned": [], "holder": None, "window": None, "may_take_over": False,
                 "hand_back_steps": list(takeover.HAND_BACK_STEPS), "dialog_state": None, "diagram": None}
     holder = repository.staff_by_id(session, conversation.held_by_id)
     dialog = dialogs().get(conversation.dialog)
+    replies = []
+    if conversation.held_by_id == me.staff.id:
+        tramite = tramites().get(case.tramite) if case is not None else None
+        replies = canned.responses(client=session.get(Client, conversation.client_id) if conversation.client_id
+                                   else None, case=case, staff=me.staff, tramite_name=tramite.name if tramite else "")
     return {
+        "canned": replies,
         "conversation": conversation,
         "holder": holder,
         "window": takeover.window(conversation, me.now),

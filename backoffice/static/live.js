@@ -43,3 +43,71 @@
     toLatest(document);
   });
 })();
+
+// The reply box: drafts survive any other action on the page (every action is a form post that
+// reloads it), Ctrl+Enter sends, and a canned response is inserted where the cursor is.
+(function () {
+  "use strict";
+  var PREFIX = "postventa-draft:";
+  function restore(box) {
+    var saved = window.sessionStorage.getItem(PREFIX + box.getAttribute("data-draft"));
+    if (saved && !box.value) { box.value = saved; }
+  }
+  function save(box) {
+    var key = PREFIX + box.getAttribute("data-draft");
+    if (box.value) { window.sessionStorage.setItem(key, box.value); } else { window.sessionStorage.removeItem(key); }
+  }
+  function insert(box, text) {
+    var start = box.selectionStart, end = box.selectionEnd, value = box.value;
+    var before = value.slice(0, start), after = value.slice(end);
+    var gap = before && !/\s$/.test(before) ? " " : "";
+    box.value = before + gap + text + after;
+    box.selectionStart = box.selectionEnd = (before + gap + text).length;
+    box.focus();
+    save(box);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-draft]").forEach(restore);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-draft]")) { save(event.target); }
+  });
+  document.addEventListener("submit", function (event) {
+    // The draft is sent: forget it (the form's own box only; other boxes keep theirs).
+    event.target.querySelectorAll("textarea[data-draft]").forEach(function (box) {
+      window.sessionStorage.removeItem(PREFIX + box.getAttribute("data-draft"));
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && box.matches &&
+        box.matches("textarea[data-submit-on-ctrl-enter]") && box.form && box.value.trim()) {
+      event.preventDefault();
+      box.form.requestSubmit();
+    }
+  });
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-insert-into]") || !select.value) { return; }
+    var box = document.getElementById(select.getAttribute("data-insert-into"));
+    if (box) { insert(box, select.value); }
+    select.value = "";
+  });
+})();
+
+// The tab title counts what waits for this person (unanswered messages, open tasks), so a
+// background tab says so; [data-attention] is rendered by the server in a live region.
+(function () {
+  "use strict";
+  var base = document.title;
+  function update() {
+    var marker = document.querySelector("[data-attention]");
+    if (!marker) { return; }
+    var n = parseInt(marker.getAttribute("data-attention"), 10) || 0;
+    document.title = n > 0 ? "(" + n + ") " + base : base;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    update();
+    new MutationObserver(update).observe(document.body, { childList: true, subtree: true });
+  });
+})();

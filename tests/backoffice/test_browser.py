@@ -235,6 +235,133 @@ def test_kpi_page_screenshot(staff, server, chromium):
     save(page, "kpis")
 
 
+def open_case_and_take_over(chromium, server, alerts, request: str):
+    """The client asks in the simulator; the ejecutiva opens the case and takes the conversation."""
+    client = client_page(chromium, server, alerts)
+    client_says(client, "Hola", replies_before=0)
+    summary = client_says(client, request, replies_before=theirs(client))
+    number = re.search(r"PV-\d{4}-\d{6}", summary).group(0)
+    ejecutiva = staff_page(chromium, server, "mrojas", alerts)
+    ejecutiva.locator(f"tr[data-case='{number}'] a").click()
+    ejecutiva.wait_for_selector(f"h1:has-text('{number}')", timeout=WAIT)
+    ejecutiva.click("#take-over")
+    ejecutiva.wait_for_selector("text=Atiende: María Rojas", timeout=WAIT)
+    client.wait_for_selector("section.phone li.bubble.theirs:has-text('desde ahora le atiendo personalmente')",
+                             timeout=WAIT)
+    return client, ejecutiva, number
+
+
+def test_derived_but_kept_conversation_is_in_mis_conversaciones_with_unread_marker_and_title(
+        staff, server, chromium):
+    alerts = Alerts()
+    client, ejecutiva, number = open_case_and_take_over(
+        chromium, server, alerts, "quiero el detalle de llamadas de agosto de la línea 4412345")
+    derive = ejecutiva.locator("form[action$='/acciones/derive']")
+    derive.locator("select[name=to_role]").select_option("gestor_comercial")
+    derive.locator("input[name=seguir]").check()
+    derive.locator("button[type=submit]").click()
+    ejecutiva.wait_for_selector("text=Atiende: María Rojas", timeout=WAIT)  # still hers after deriving
+
+    ejecutiva.goto(server + "/backoffice/")
+    held = ejecutiva.locator("#queue-held table.held tbody tr")
+    held.first.wait_for(timeout=WAIT)
+    assert held.count() == 1 and "Importadora El Valle" in held.first.inner_text()
+    assert held.first.locator("a", has_text=number).count() == 1
+    assert not ejecutiva.title().startswith("(")
+    # The client writes: without a reload, the row is marked unread and the tab title counts it.
+    client.locator("section.phone input[name=texto]").fill("¿Ya tienen novedades?")
+    client.locator("section.phone button[type=submit]").click()
+    ejecutiva.wait_for_selector("#queue-held tr.unread .badge.unread:has-text('1 sin respuesta')", timeout=WAIT)
+    ejecutiva.wait_for_function("() => document.title.startsWith('(1) ')", timeout=WAIT)
+    save(ejecutiva, "mis_conversaciones")
+    held.first.locator("a", has_text="Abrir conversación").click()
+    ejecutiva.wait_for_selector("#timeline .msg.in:has-text('¿Ya tienen novedades?')", timeout=WAIT)
+    assert alerts.seen == []
+
+
+def test_reply_draft_survives_an_action_canned_response_inserted_and_ctrl_enter_sends(staff, server, chromium):
+    alerts = Alerts()
+    client, ejecutiva, number = open_case_and_take_over(
+        chromium, server, alerts, "quiero el detalle de llamadas de agosto de la línea 4412345")
+    box = ejecutiva.locator("#reply-body")
+    box.fill("Buenos días, estamos revisando su pedido.")
+    # Another action on the page (an internal note) reloads it: the half-written reply is kept.
+    note = ejecutiva.locator("form[action$='/acciones/note']")
+    note.locator("textarea[name=note]").fill("Cliente pide el detalle con urgencia")
+    note.locator("button[type=submit]").click()
+    ejecutiva.wait_for_selector("#events :text('Cliente pide el detalle con urgencia')", timeout=WAIT)
+    assert ejecutiva.locator("#reply-body").input_value() == "Buenos días, estamos revisando su pedido."
+    assert ejecutiva.locator("textarea[name=note]").input_value() == ""  # the note itself was sent
+
+    # A canned response goes in after the draft, filled in with this case's number.
+    options = ejecutiva.locator("#canned option").all_inner_texts()
+    assert "Caso en proceso" in options
+    ejecutiva.select_option("#canned", label="Caso en proceso")
+    text = ejecutiva.locator("#reply-body").input_value()
+    assert text.startswith("Buenos días, estamos revisando su pedido. ") and number in text
+    assert "{{" not in text
+
+    before = theirs(client)
+    ejecutiva.locator("#reply-body").press("Control+Enter")
+    client.wait_for_function("n => document.querySelectorAll('section.phone li.bubble.theirs').length > n",
+                             arg=before, timeout=WAIT)
+    assert client.locator("section.phone li.bubble.theirs").last.inner_text() == text
+    ejecutiva.wait_for_selector("#timeline .msg.staff", timeout=WAIT)
+    assert ejecutiva.locator("#reply-body").input_value() == ""  # sent: the draft is gone
+    assert alerts.seen == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_pages_fit_a_390_px_phone_without_horizontal_scroll(staff, server, chromium):
+    seed_queue(staff)
+    seed_month(staff)
+    alerts = Alerts()
+    client, ejecutiva, number = open_case_and_take_over(
+        chromium, server, alerts, "quiero el detalle de llamadas de agosto de la línea 4412345")
+    with staff.sessions() as session:
+        case = session.scalars(select(Case).where(Case.number == number)).one()
+        case_id, conversation_id = case.id, case.conversation_id
+    # The ejecutiva's own pages, then the responsable's (every page of the menu), on a phone.
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, device_scale_factor=2)
+    context.add_cookies(ejecutiva.context.cookies())
+    phone = alerts.watch(context.new_page())
+    wide = too_wide(phone, server, ["/backoffice/", f"/backoffice/casos/{case_id}",
+                                    f"/backoffice/conversaciones/{conversation_id}", "/backoffice/no-existe"])
+    phone.goto(server + f"/backoffice/casos/{case_id}")
+    save(phone, "case_phone")
+    phone.goto(server + "/backoffice/")
+    save(phone, "queue_phone")
+    responsable = alerts.watch(chromium.new_context(viewport=PHONE, is_mobile=True).new_page())
+    responsable.goto(server + "/backoffice/login")
+    assert responsable.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    responsable.fill("input[name=username]", "responsable")
+    responsable.fill("input[name=password]", PASSWORD)
+    responsable.click("button[type=submit]")
+    responsable.wait_for_selector("h1:has-text('Cola de trabajo')", timeout=WAIT)
+    wide |= too_wide(responsable, server, [
+        "/backoffice/", f"/backoffice/casos/{case_id}", "/backoffice/visitas", "/backoffice/indicadores?mes=2026-10",
+        "/backoffice/procedimientos", "/backoffice/procedimientos/main", "/backoffice/campanas",
+        "/backoffice/campanas/nueva", "/backoffice/usuarios", "/simulador/"])
+    assert wide == {}
+    assert alerts.seen == []
+
+
+def too_wide(page, server: str, paths: list[str]) -> dict[str, list[int]]:
+    """Pages whose content is wider than the screen (the page would scroll sideways)."""
+    wide = {}
+    for path in paths:
+        page.goto(server + path)
+        page.wait_for_load_state("load")
+        # clientWidth: the layout viewport (390); a mobile browser widens innerWidth to the content.
+        scroll, screen = page.evaluate("() => [document.documentElement.scrollWidth, "
+                                       "document.documentElement.clientWidth]")
+        if scroll > screen:
+            wide[path] = [scroll, screen]
+    return wide
+
+
 def seed_queue(db):
     """Other open cases of her cartera, so the queue looks like a working day (one overdue)."""
     from datetime import timedelta

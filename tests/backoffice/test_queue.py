@@ -116,7 +116,8 @@ def test_queue_page_shows_counts_overdue_marks_and_keeps_filters_in_links(staff,
     make_case(staff, assignee="mrojas")
     page = login("mrojas").get("/backoffice/?tramite=G").text
     counts = dict(re.findall(r'data-tab="(\w+)">(\d+)<', page))
-    assert counts == {"todos": "2", "mios": "1", "sin_asignar": "1", "vencidos": "1", "tareas": "0"}
+    assert counts == {"todos": "2", "mios": "1", "sin_asignar": "1", "vencidos": "1", "conversaciones": "0",
+                      "tareas": "0"}
     assert page.count("Vencido</strong>") == 1
     assert 'href="/backoffice/?tab=mios&amp;tramite=G"' in page
 
