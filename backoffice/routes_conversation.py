@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from backoffice import policy, repository, takeover
@@ -76,9 +76,14 @@ def take_over(request: Request, session: DB, me: Me, conversation_id: int,
 
 @router.post("/conversaciones/{conversation_id}/responder", name="reply")
 def reply(request: Request, session: DB, me: Me, conversation_id: int, body: Annotated[str, Form()] = "",
-          case_id: Annotated[int | None, Form()] = None):
+          case_id: Annotated[int | None, Form()] = None,
+          archivo: Annotated[list[UploadFile], File()] = []):  # noqa: B006 (FastAPI reads the default)
+    # One byte over the cap is enough to refuse the file (documents.check says "too_large").
+    files = [(f.filename or "archivo", f.file.read(documents.MAX_BYTES + 1)) for f in archivo[:takeover.MAX_FILES + 1]]
     return _run(request, session, me, conversation_id, case_id, "replied",
-                lambda conv, case: takeover.reply(session, me.staff, conv, body=body, case=case, now=me.now))
+                lambda conv, case: takeover.reply(session, me.staff, conv, body=body, case=case, now=me.now,
+                                                  files=files,
+                                                  documents_dir=runtime_of(request).settings.documents_dir))
 
 
 @router.post("/conversaciones/{conversation_id}/plantilla", name="send_template")

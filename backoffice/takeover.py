@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from backoffice import notify, policy, repository
 from bot import cases as case_log
-from bot import outbox, texts
+from bot import documents, outbox, texts
 from bot import window as whatsapp_window
 from bot.models import Case, Conversation, Staff
 
 EMAIL_CHANNELS = ("email", "sim_email")
 MAX_REPLY = 4000
+MAX_FILES = 5
 # Where "Devolver al bot" may leave the conversation: (dialog, state).
 HAND_BACK_STEPS = {"main/menu": ("main", "menu"), "main/start": ("main", "start"), "current": None}
 
@@ -102,28 +104,39 @@ def _require_holder(staff: Staff, conversation: Conversation) -> None:
 
 
 def reply(session: Session, staff: Staff, conversation: Conversation, *, body: str, case: Case | None,
-          now: datetime):
+          now: datetime, files: list[tuple[str, bytes]] = (), documents_dir: Path | None = None):
+    """`files`: (name, bytes) the person attached; stored like the client's (same checks) and
+    sent with the reply: attached to the email, as media on WhatsApp (signed links)."""
     _require_holder(staff, conversation)
     body = (body or "").strip()
-    if not body:
+    files = [(name, data) for name, data in files if data]
+    if not body and not files:
         raise TakeoverRefused("empty")
     if len(body) > MAX_REPLY:
         raise TakeoverRefused("too_long")
+    if len(files) > MAX_FILES:
+        raise TakeoverRefused("too_many_files")
     if not window(conversation, now).free_text:
         raise TakeoverRefused("window_closed")
+    stored = []
+    for name, data in files:
+        try:
+            stored.append((name, documents.store(documents_dir, data)))
+        except documents.RejectedFile as exc:
+            raise TakeoverRefused(f"file_{exc.reason}") from None
+    records = [documents.record(session, file, filename=name, now=now, case_id=case.id if case else None)
+               for name, file in stored]
+    session.flush()
+    payload = _threading(session, conversation)
+    if records:  # WhatsApp sends media by URL (the sender signs a link per document)
+        payload["document_ids"] = [d.id for d in records]
     message = outbox.enqueue(session, conversation=conversation, body=body, now=now, author=staff.username,
-                             case_id=case.id if case else None, payload=_threading(session, conversation))
-    _audit(session, case, staff, now, "replied", message_id=message.id)
-    return message
-
-
-def send_reengage_template(session: Session, staff: Staff, conversation: Conversation, *, case: Case | None,
-                           now: datetime):
-    """Outside WhatsApp's 24-hour window: the approved template asking the client to write back."""
-    _require_holder(staff, conversation)
-    message = notify.to_client(session, conversation=conversation, case=case, template="backoffice_reengage",
-                               author=staff.username, now=now)
-    _audit(session, case, staff, now, "template_sent", message_id=message.id, template="backoffice_reengage")
+                             case_id=case.id if case else None, payload=payload)
+    for document in records:  # email attaches the message's documents; the simulator lists them
+        document.message_id = message.id
+    message.attachments = [{"document_id": d.id, "filename": d.filename} for d in records]
+    _audit(session, case, staff, now, "replied", message_id=message.id,
+           **({"files": [d.filename for d in records]} if records else {}))
     return message
 
 

@@ -57,12 +57,12 @@ class SilentHoldCheck:
         now = self.clock.now()
         if minutes <= 0 or (self._next is not None and now < self._next):
             return 0
-        self._next = now + CHECK_EVERY
+        self._next = now + min(CHECK_EVERY, timedelta(minutes=minutes))
         with session_scope(self.sessions) as session:
             return remind(session, now=now, minutes=minutes)
 
 
-def remind(session: Session, *, now: datetime, minutes: int) -> int:
+def remind(session: Session, *, now: datetime, minutes: float) -> int:
     cutoff = now - timedelta(minutes=minutes)
     held = session.scalars(
         select(Conversation).where(Conversation.mode == "human", Conversation.held_by_id.is_not(None),
@@ -95,6 +95,6 @@ def remind(session: Session, *, now: datetime, minutes: int) -> int:
                                              staff_name=holder.full_name if holder else ""))
         told += 1
     if told:
-        log.info("%d held conversations waiting for a staff reply over %d minutes", told, minutes)
+        log.info("%d held conversations waiting for a staff reply over %g minutes", told, minutes)
     return told
 

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     # Minutes a client's message may wait in a held conversation (takeover) with no staff reply
     # before the client is told it was seen and the holder gets a task (bot/held.py); 0 = off.
-    held_reply_minutes: int = 15
+    held_reply_minutes: float = 15  # fractions allowed (a demo or a browser test waits seconds)
     # Letters (bot/letters): the text of a PDF or a photo a client sends without words, read by
     # the worker (Tesseract OCR, Spanish model). Per document: seconds of OCR, pages read, pixels
     # of one image (a larger one is not decoded at all).

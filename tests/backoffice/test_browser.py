@@ -37,12 +37,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(staff, tmp_path):
+def serve(staff, tmp_path, **env):
+    """`python -m bot serve` on a free port with the demo; yields its base URL."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": staff.url, "DEMO_MODE": "1", "SECRET_KEY": "browser-" + "s" * 40,
            "DOCUMENTS_DIR": str(tmp_path / "documents"), "WORKER_POLL_SECONDS": "0.2", "LIVE_POLL_SECONDS": "0.5",
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", **env}
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -60,6 +60,17 @@ def server(staff, tmp_path):
     yield base
     process.terminate()
     process.wait(timeout=20)
+
+
+@pytest.fixture
+def server(staff, tmp_path):
+    yield from serve(staff, tmp_path)
+
+
+@pytest.fixture
+def quick_hold_server(staff, tmp_path):
+    """A held conversation's unanswered client message is "waiting" after 3 s instead of 15 min."""
+    yield from serve(staff, tmp_path, HELD_REPLY_MINUTES="0.05")
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +320,47 @@ def test_reply_draft_survives_an_action_canned_response_inserted_and_ctrl_enter_
     ejecutiva.wait_for_selector("#timeline .msg.staff", timeout=WAIT)
     assert ejecutiva.locator("#reply-body").input_value() == ""  # sent: the draft is gone
     assert alerts.seen == []
+
+
+def test_files_both_ways_during_a_takeover_and_the_silent_hold_notice(staff, quick_hold_server, chromium):
+    server = quick_hold_server
+    alerts = Alerts()
+    client, ejecutiva, number = open_case_and_take_over(
+        chromium, server, alerts, "quiero el detalle de llamadas de agosto de la línea 4412345")
+    requirement = ejecutiva.locator("ul.requirements li", has_text="Carta de solicitud")
+    assert "Falta" in requirement.inner_text()
+
+    # The client sends the signed letter while she holds the conversation: stored, requirement ticked.
+    chat = client.locator("section.phone")
+    chat.locator("input[type=file]").set_input_files(
+        {"name": "carta firmada.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    chat.locator("input[name=texto]").fill("Le envío la carta firmada")
+    chat.locator("button[type=submit]").click()
+    ejecutiva.wait_for_selector("#timeline .attachment a:has-text('carta firmada.pdf')", timeout=WAIT)
+    ejecutiva.reload()
+    assert "Recibido" in ejecutiva.locator("ul.requirements li", has_text="Carta de solicitud").inner_text()
+    assert ejecutiva.locator("ul.requirements li a", has_text="carta firmada.pdf").count() == 1
+
+    # Nobody answers it: after HELD_REPLY_MINUTES the client is told a person has the message.
+    client.wait_for_selector("section.phone li.bubble.theirs:has-text('Disculpe la espera')", timeout=WAIT)
+    assert "María Rojas ya tiene su mensaje" in client.locator("section.phone li.bubble.theirs").last.inner_text()
+
+    # She answers with a file of her own: the client receives the words and the file.
+    ejecutiva.fill("#reply-body", "Recibida, gracias. Le adjunto la proforma.")
+    ejecutiva.locator("#reply-form input[type=file]").set_input_files(
+        {"name": "proforma.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    before = theirs(client)
+    ejecutiva.click("#reply-form button[type=submit]")
+    client.wait_for_function("n => document.querySelectorAll('section.phone li.bubble.theirs').length > n",
+                             arg=before, timeout=WAIT)
+    last = client.locator("section.phone li.bubble.theirs").last
+    assert "Recibida, gracias. Le adjunto la proforma." in last.inner_text()
+    assert last.locator(".file", has_text="proforma.pdf").count() == 1
+    ejecutiva.wait_for_selector("#timeline .msg.staff .attachment a:has-text('proforma.pdf')", timeout=WAIT)
+    assert alerts.seen == []
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 PHONE = {"width": 390, "height": 844}

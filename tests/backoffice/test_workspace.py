@@ -143,3 +143,43 @@ def test_canned_responses_are_filled_in_with_the_client_case_and_missing_documen
     assert number in text and all(name in text for name in missing)
     assert "{{" not in " ".join(options.values())
     assert options["Saludo"].startswith("Buenos días, Importadora El Valle S.R.L.: le saluda María Rojas")
+
+
+def test_staff_attach_files_to_a_reply_stored_with_the_case_and_sent_with_it(staff, login, runtime, clock):
+    from bot.models import Document, Message, Outbox
+    from tests.backoffice.test_takeover import PDF
+
+    write(runtime, "Hola")
+    conversation_id = conversation_of_address(staff, "+59170000001")
+    case_id = make_case(staff, assignee="mrojas", conversation_id=conversation_id)
+    mrojas = login("mrojas")
+    mrojas.post(f"/backoffice/conversaciones/{conversation_id}/tomar", {"case_id": case_id})
+    before = len(sent(runtime))
+    response = mrojas.post(f"/backoffice/conversaciones/{conversation_id}/responder",
+                           {"case_id": case_id, "body": "Le adjunto la proforma."},
+                           files=[("archivo", ("proforma.pdf", PDF, "application/pdf"))])
+    assert response.headers["location"].endswith("ok=replied")
+    assert sent(runtime)[before:] == ["Le adjunto la proforma."]
+    with staff.sessions() as session:
+        reply = session.scalars(select(Message).where(Message.author == "mrojas",
+                                                      Message.body == "Le adjunto la proforma.")).one()
+        (document,) = session.scalars(select(Document).where(Document.message_id == reply.id))
+        outbox = session.scalars(select(Outbox).where(Outbox.message_id == reply.id)).one()
+        assert (document.filename, document.case_id, document.content_type) == ("proforma.pdf", case_id,
+                                                                                  "application/pdf")
+        assert outbox.payload["document_ids"] == [document.id]  # WhatsApp: media from a signed link
+        assert reply.attachments == [{"document_id": document.id, "filename": "proforma.pdf"}]  # email: attached
+    # The case page shows the file with the reply; a file that is not a PDF or an image is refused.
+    assert "proforma.pdf" in mrojas.get(f"/backoffice/casos/{case_id}").text
+    refused = mrojas.post(f"/backoffice/conversaciones/{conversation_id}/responder",
+                          {"case_id": case_id, "body": "Y este otro."},
+                          files=[("archivo", ("macro.docm", b"PK\x03\x04 not a pdf", "application/octet-stream"))])
+    assert refused.headers["location"].endswith("error=file_unsupported")
+    assert "Solo se envían archivos PDF" in mrojas.get(refused.headers["location"]).text
+    with staff.sessions() as session:
+        assert session.scalar(select(Message.id).where(Message.body == "Y este otro.")) is None
+    # A file alone, without words, is a reply too.
+    mrojas.post(f"/backoffice/conversaciones/{conversation_id}/responder", {"case_id": case_id, "body": ""},
+                files=[("archivo", ("plano.pdf", PDF, "application/pdf"))])
+    with staff.sessions() as session:
+        assert session.scalars(select(Document.filename).where(Document.filename == "plano.pdf")).one()
