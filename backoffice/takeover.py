@@ -140,6 +140,16 @@ def reply(session: Session, staff: Staff, conversation: Conversation, *, body: s
     return message
 
 
+def send_reengage_template(session: Session, staff: Staff, conversation: Conversation, *, case: Case | None,
+                           now: datetime):
+    """Outside WhatsApp's 24-hour window: the approved template asking the client to write back."""
+    _require_holder(staff, conversation)
+    message = notify.to_client(session, conversation=conversation, case=case, template="backoffice_reengage",
+                               author=staff.username, now=now)
+    _audit(session, case, staff, now, "template_sent", message_id=message.id, template="backoffice_reengage")
+    return message
+
+
 def _threading(session: Session, conversation: Conversation) -> dict:
     """Email replies thread under the client's last message (In-Reply-To / References)."""
     if conversation.channel not in EMAIL_CHANNELS:
