@@ -183,3 +183,34 @@ def test_staff_attach_files_to_a_reply_stored_with_the_case_and_sent_with_it(sta
                 files=[("archivo", ("plano.pdf", PDF, "application/pdf"))])
     with staff.sessions() as session:
         assert session.scalars(select(Document.filename).where(Document.filename == "plano.pdf")).one()
+
+
+def test_the_event_log_reads_in_words_not_field_names(staff, login, runtime, clock):
+    from bot.rules import role_names
+    from tests.backoffice.test_takeover import PDF
+
+    write(runtime, "Hola")
+    conversation_id = conversation_of_address(staff, "+59170000001")
+    case_id = make_case(staff, assignee="mrojas", conversation_id=conversation_id, status="pendiente_requisitos",
+                        requirements=requirements.checklist(["carta_solicitud"]), summary="Detalle de agosto")
+    mrojas = login("mrojas")
+    mrojas.post(f"/backoffice/conversaciones/{conversation_id}/tomar", {"case_id": case_id})
+    clock.advance(minutes=1)
+    from bot.messaging import Attachment, InboundMessage
+    runtime.conversations.handle(InboundMessage(
+        channel="whatsapp", address="+59170000001", body="La carta", external_id="wa-carta-eventos",
+        attachments=(Attachment(filename="carta.pdf", content_type="application/pdf", data=PDF),)))
+    mrojas.post(f"/backoffice/conversaciones/{conversation_id}/responder", {"case_id": case_id, "body": "Gracias"},
+                files=[("archivo", ("proforma.pdf", PDF, "application/pdf"))])
+    mrojas.post(f"/backoffice/conversaciones/{conversation_id}/devolver", {"case_id": case_id, "step": "main/menu"})
+    page = mrojas.get(f"/backoffice/casos/{case_id}").text
+    events = html.unescape(page.split("<table class=\"events\">", 1)[1].split("</table>", 1)[0])
+    rows = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.split(">", 1)[1])).strip()
+            for row in events.split("<tr")[2:]]
+    # A field name (snake_case, as in "assignee_id: 3") is the sign of an event shown raw.
+    assert not [row for row in rows if re.search(r"\b[a-z]+_[a-z_]+\b", row)], rows
+    assert any(f"Para {role_names()['ejecutivo']}: Detalle de agosto" in row for row in rows)
+    assert any("Requisito recibido" in row and "Carta de solicitud firmada" in row and "(carta.pdf)" in row
+               for row in rows)
+    assert any("Respuesta enviada" in row and "Con proforma.pdf" in row for row in rows)
+    assert any("Conversación devuelta al bot" in row and "Menú principal" in row for row in rows)
