@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     daily_report_time: str = ""
     daily_report_to: str = ""
     holidays_subdivision: str = "C"
+    # Set by the composition root, not by the environment: channels that DEMO_MODE stands in for
+    # with the simulator because no adapter is installed (bot/app/wiring.py).
+    _simulated: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("database_url")
     @classmethod
@@ -154,6 +157,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def simulate(self, channels: tuple[str, ...]) -> None:
+        self._simulated = tuple(channels)
+
+    def delivery_channel(self, channel: str) -> str:
+        """Where a message the bot starts (a campaign) goes: the simulator's twin of a channel
+        DEMO_MODE simulates, else the channel itself."""
+        return f"sim_{channel}" if channel in self._simulated else channel
 
 
 @lru_cache

@@ -73,6 +73,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                                       channels=channels, worker=worker)
                  for name, module in channel_wirings().items()}
     email_poller = installed.get("email")
+    if settings.demo_mode:
+        # Campaigns reach /simulador on the channels nobody configured (no Twilio, no SMTP).
+        settings.simulate(tuple(name for name in ("whatsapp", "email") if channels.get(name) is None))
     return Runtime(
         settings=settings,
         engine=engine,

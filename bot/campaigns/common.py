@@ -14,8 +14,9 @@ from bot.models import CampaignSend, Contact, Conversation
 
 
 def conversation_for(session: Session, *, channel: str, address: str, client_id: int,
-                     now: datetime) -> Conversation:
+                     now: datetime, settings=None) -> Conversation:
     """The contact's conversation, created if the bot never talked to them; locked like the engine's."""
+    channel = delivery_channel(channel, settings)
     address = normalise_address(address)
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     session.execute(
@@ -31,6 +32,12 @@ def conversation_for(session: Session, *, channel: str, address: str, client_id:
     if conversation.client_id is None:
         conversation.client_id = client_id
     return conversation
+
+
+def delivery_channel(channel: str, settings) -> str:
+    """In DEMO_MODE a campaign reaches the simulator (/simulador) on the channels that are not
+    installed, so a demo shows the whole round trip (Settings.delivery_channel)."""
+    return settings.delivery_channel(channel) if settings is not None else channel
 
 
 def email_of(session: Session, client) -> str:

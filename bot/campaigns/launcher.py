@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 import bot.campaigns as campaigns_package
 from bot.campaigns import common
-from bot.models import Campaign, CampaignSend, CampaignTarget, Client
+from bot.models import Campaign, CampaignSend, CampaignTarget, Client, Message
 from bot.scheduler import JobContext, schedule
 
 
@@ -186,14 +186,15 @@ def _send_to_client(session: Session, *, settings, module: ModuleType, campaign:
     for channel, address in reach.items():
         earlier = session.scalar(select(CampaignSend.status).where(
             CampaignSend.campaign == module.CAMPAIGN, CampaignSend.run == str(campaign.id),
-            CampaignSend.client_id == client.id, CampaignSend.channel == channel))
+            CampaignSend.client_id == client.id,
+            CampaignSend.channel == common.delivery_channel(channel, settings)))
         if earlier is not None:  # already sent (or skipped) in an earlier run: never twice
             sent = sent or earlier == "sent"
             continue
         body, payload = module.message(session, settings=settings, campaign=campaign,
                                        target=client_targets[0], client=client, channel=channel)
         conversation = common.conversation_for(session, channel=channel, address=address, client_id=client.id,
-                                               now=now)
+                                               now=now, settings=settings)
         row = common.send(session, campaign=module.CAMPAIGN, run=str(campaign.id), client_id=client.id,
                           conversation=conversation, body=body, now=now, payload=payload,
                           dialog=module.DIALOG, campaign_id=campaign.id)
@@ -207,13 +208,24 @@ def _send_to_client(session: Session, *, settings, module: ModuleType, campaign:
 
 
 # --- reading -------------------------------------------------------------------------------------
+# Message.status (outbox and provider callbacks) -> what the campaign page counts.
+DELIVERY_STAGE = {"pending": "queued", "sent": "sent", "queued": "sent", "accepted": "sent",
+                  "delivered": "delivered", "read": "delivered", "failed": "failed", "undelivered": "failed"}
+
+
 def progress(session: Session, campaign: Campaign) -> dict:
     """Counts by target status and by outcome, plus the messages sent and opted-out per channel."""
     rows = session.execute(select(CampaignTarget.status, CampaignTarget.outcome)
                            .where(CampaignTarget.campaign_id == campaign.id)).all()
     sends = session.execute(select(CampaignSend.channel, CampaignSend.status)
                             .where(CampaignSend.campaign_id == campaign.id)).all()
+    # A send row is written when the message is queued; its delivery is the message's own status.
+    delivery = session.execute(select(CampaignSend.channel, Message.status)
+                               .join(Message, Message.id == CampaignSend.message_id)
+                               .where(CampaignSend.campaign_id == campaign.id)).all()
     return {
+        "delivery": dict(Counter(f"{channel}:{DELIVERY_STAGE.get(status, 'queued')}"
+                                 for channel, status in delivery)),
         "total": len(rows),
         "by_status": dict(Counter(status for status, _ in rows)),
         "by_outcome": dict(Counter(outcome for _, outcome in rows if outcome)),

@@ -132,22 +132,22 @@ def send_to_client(session: Session, *, settings: Settings, client: ClientInfo, 
     context = {"client": client, "invoices": lines, "total": total, "period": period}
     email = _email_of(session, client)
     if email and not common.already_sent(session, campaign=CAMPAIGN, run=period, client_id=client.id,
-                                         channel="email"):
+                                         channel=common.delivery_channel("email", settings)):
         pdf = proforma.render_pdf(proforma.content(client, lines, today=today))
         document = documents.record(session, documents.store(settings.documents_dir, pdf),
                                     filename=f"proforma-{client.nit}-{period}.pdf", now=now)
         session.flush()
         conversation = common.conversation_for(session, channel="email", address=email, client_id=client.id,
-                                               now=now)
+                                               now=now, settings=settings)
         common.send(session, campaign=CAMPAIGN, run=period, client_id=client.id, conversation=conversation,
                     body=texts.render("mora_email", **context), now=now, document_id=document.id,
                     payload={"subject": texts.render("mora_email_subject", **context).strip(),
                              "attachments": [{"document_id": document.id}]},
                     dialog="mora")
-    if client.whatsapp and not common.already_sent(session, campaign=CAMPAIGN, run=period,
-                                                   client_id=client.id, channel="whatsapp"):
+    if client.whatsapp and not common.already_sent(session, campaign=CAMPAIGN, run=period, client_id=client.id,
+                                                   channel=common.delivery_channel("whatsapp", settings)):
         conversation = common.conversation_for(session, channel="whatsapp", address=client.whatsapp,
-                                               client_id=client.id, now=now)
+                                               client_id=client.id, now=now, settings=settings)
         common.send(session, campaign=CAMPAIGN, run=period, client_id=client.id, conversation=conversation,
                     body=texts.render("mora_whatsapp", **context), now=now, dialog="mora",
                     payload={"purpose": "payment_reminder", "variables": _variables(client, lines)})

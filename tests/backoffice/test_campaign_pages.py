@@ -134,6 +134,18 @@ def test_progress_and_the_per_ejecutivo_report_with_its_csv(staff, login, runtim
     assert "Envío terminado" in page.text
     assert re.search(r'data-status="enviado">4<', page.text) and re.search(r'data-status="respondido">1<', page.text)
     assert re.search(r'data-outcome="ok">1<', page.text)
+    # Queued vs sent (issue 15): the counts follow each message's delivery status.
+    delivery = {k: int(v) for k, v in re.findall(r'data-delivery="([a-z_]+:[a-z]+)">(\d+)<', page.text)}
+    assert delivery and set(k.split(":")[1] for k in delivery) == {"sent"}
+    with staff.sessions.begin() as session:
+        first, second = session.scalars(select(CampaignSend.message_id).where(CampaignSend.campaign_id == campaign_id)
+                                        .where(CampaignSend.message_id.is_not(None)).order_by(CampaignSend.id).limit(2))
+        session.execute(update(Message).where(Message.id == first).values(status="delivered"))
+        session.execute(update(Message).where(Message.id == second).values(status="pending"))
+    stages = [k.split(":")[1] for k, v in re.findall(
+        r'data-delivery="([a-z_]+:[a-z]+)">(\d+)<', responsable.get(f"/backoffice/campanas/{campaign_id}").text)
+        for _ in range(int(v))]
+    assert sorted(stages) == sorted(["delivered", "queued"] + ["sent"] * (sum(delivery.values()) - 2))
 
     response = responsable.get(f"/backoffice/campanas/{campaign_id}/informe.csv")
     assert response.headers["content-type"].startswith("text/csv")
@@ -142,3 +154,43 @@ def test_progress_and_the_per_ejecutivo_report_with_its_csv(staff, login, runtim
     # mrojas: 5 clients, all reached, 1 answered "todo bien", 4 without answer.
     assert rows[1] == ["'=HYPERLINK(1)", "5", "5", "1", "1", "0", "0", "0", "0", "4", "0", "0"]
     assert rows[2][0] == "Total" and rows[2][1:] == rows[1][1:]
+
+
+def test_in_demo_mode_a_campaign_reaches_the_simulator_and_its_answer_comes_back(staff, clock, tmp_path):
+    # Issue 15: with DEMO_MODE and no Twilio/SMTP, campaign messages waited in the outbox forever.
+    from backoffice import simulator
+    from backoffice.app import mount
+    from bot.app.wiring import build_runtime
+    from bot.messaging import ChannelRegistry
+    from bot.settings import Settings
+    from fastapi import FastAPI
+    from tests.backoffice.support import StaffClient
+
+    settings = Settings(database_url=staff.url, demo_mode=True, secret_key="test-secret-" + "k" * 40,
+                        documents_dir=tmp_path / "documents")
+    runtime = build_runtime(settings, clock=clock, channels=ChannelRegistry())
+    try:
+        app = FastAPI()
+        app.state.runtime = runtime
+        mount(app, runtime)
+        responsable = StaffClient(app)
+        responsable.login("responsable")
+        campaign_id = _create(responsable, ejecutivo_id=str(staff_id(staff, "mrojas")))
+        responsable.post(f"/backoffice/campanas/{campaign_id}/lanzar")
+        runtime.worker.run_once()
+        with staff.sessions() as session:
+            whatsapp = session.scalar(select(Client.whatsapp).where(Client.nit == EL_VALLE))
+            chat = simulator.history(session, kind="whatsapp", address=whatsapp)
+            assert session.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "pending")) == 0
+        assert [m["direction"] for m in chat] == ["out"] and "funcionan bien" in chat[0]["body"]
+        # The client answers in the simulator: the campaign's dialog reads it.
+        simulator.send(runtime.conversations, kind="whatsapp", address=whatsapp, body="sí, todo bien")
+        with staff.sessions() as session:
+            el_valle = session.scalar(select(Client.id).where(Client.nit == EL_VALLE))
+            target = session.scalars(select(CampaignTarget).where(CampaignTarget.campaign_id == campaign_id,
+                                                                  CampaignTarget.client_id == el_valle)).one()
+        assert (target.status, target.outcome) == ("respondido", "ok")
+        page = responsable.get(f"/backoffice/campanas/{campaign_id}").text
+        assert re.search(r'data-delivery="sim_whatsapp:delivered">\d+<', page)
+    finally:
+        runtime.engine.dispose()

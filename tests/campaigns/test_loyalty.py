@@ -141,6 +141,8 @@ def test_the_cartera_is_reached_by_whatsapp_and_email_skipping_opt_outs_and_retr
     assert progress["by_status"] == {"enviado": 4, "omitido": 2}
     assert progress["sends"] == {"whatsapp:sent": 4, "email:sent": 4, "whatsapp:opted_out": 1,
                                  "email:opted_out": 1}
+    # Queued vs sent (issue 15): every message left the outbox; none is confirmed delivered yet.
+    assert progress["delivery"] == {"whatsapp:sent": 4, "email:sent": 4}
 
 
 def test_answers_lead_to_contact_check_damage_and_data_update_and_the_report_counts_them(campaigns):
