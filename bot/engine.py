@@ -15,12 +15,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import attachments as deferred_files
-from bot import documents, held, letters, nlu, outbox, ratelimit, requirements, rules, texts
+from bot import documents, held, letters, nlu, outbox, ratelimit, requirements, rules, texts, unavailable
 from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
@@ -28,7 +28,7 @@ from bot.db import session_scope
 from bot.dialog import QUEUED_REQUESTS, START_KEYS, Dialog, Turn
 from bot.letters.jobs import schedule_reading
 from bot.messaging import Attachment, InboundMessage
-from bot.models import Case, Conversation, Document, Message
+from bot.models import Case, Conversation, Document, InboundFailure, Message, PendingTurn
 from bot.observability import correlation
 from bot.portfolio.records import DatabaseRecords
 from bot.settings import Settings
@@ -87,71 +87,165 @@ class Engine:
                      mask_address(address))
             conversation.last_inbound_at = now
             conversation.updated_at = now
-            outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
-            if conversation.mode == "human":
-                # A person holds the conversation: the bot stays silent; staff see the message, and
-                # its files still reach the case waiting for them (bot/held.py).
-                documents = self._store_attachments(session, conversation, message, inbound, now, defer=True)
-                held.files_while_held(session, conversation=conversation, inbound=inbound,
-                                      stored=documents.stored, now=now,
-                                      case=self._referenced_case(session, conversation, message))
-                if documents.unwritten:
-                    deferred_files.defer(session, message=inbound, files=documents.unwritten,
-                                         error=documents.error, now=now)
-                outcome.dialog, outcome.state = conversation.dialog, conversation.state
-                return outcome
-            if ratelimit.over_limit(session, inbound, limit=self.settings.inbound_rate_per_minute):
-                # Stored (staff see it) but not read: a flood must not drive the dialog.
-                log.warning("%s message %s from %s over INBOUND_RATE_PER_MINUTE; not answered",
-                            message.channel, message.external_id, mask_address(address))
-                if ratelimit.first_in_window(session, inbound):
-                    outbox.enqueue(session, conversation=conversation, now=now,
-                                   body=texts.render("rate_limited"),
-                                   payload=message.meta.get("reply_payload"))
-                outcome.dialog, outcome.state = conversation.dialog, conversation.state
-                return outcome
+            return self._turn(session, conversation, message, inbound, now, truncated=truncated)
+
+    def _turn(self, session: Session, conversation: Conversation, message: InboundMessage, inbound: Message,
+              now, *, truncated: bool = False) -> Outcome:
+        """What the bot does with one stored inbound message, under the conversation's lock, in the
+        caller's transaction: inline (`handle`) or later, from the worker (`take_pending_turns`)."""
+        address = conversation.address
+        outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
+        if conversation.mode == "human":
+            # A person holds the conversation: the bot stays silent; staff see the message, and
+            # its files still reach the case waiting for them (bot/held.py).
             documents = self._store_attachments(session, conversation, message, inbound, now, defer=True)
-            if self._letter_to_read(session, conversation, message, documents):
-                # The request is in the letter: the worker reads it (read_letter jobs) and the
-                # answer follows then; staff see the message and its files meanwhile.
-                schedule_reading(session, message=inbound, documents=documents.stored, now=now,
-                                 reply_payload=message.meta.get("reply_payload"))
-                for filename, reason in documents.rejected:
-                    outbox.enqueue(session, conversation=conversation, now=now,
-                                   payload=message.meta.get("reply_payload"),
-                                   body=texts.render("attachment_rejected", filename=filename, reason=reason,
-                                                     max_mb=self.settings.max_attachment_bytes // (1024 * 1024)))
-                outcome.dialog, outcome.state = conversation.dialog, conversation.state
-                return outcome
-            services = self._run_dialog(session, conversation, message, now, documents, inbound=inbound)
-            if truncated:
-                services.replies.insert(0, texts.render("message_truncated",
-                                                        limit=self.settings.max_message_chars))
-            referenced = self._referenced_case(session, conversation, message)
-            if documents.stored and not services.opened_cases:
-                if services.documents_kept:
-                    services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
-                else:
-                    self._documents_for_waiting_case(session, services, documents.stored, now,
-                                                     case=referenced)
-            if services.replies:
-                case_id = services.opened_cases[-1].id if services.opened_cases else None
-                # meta["reply_payload"]: what the channel needs to send the reply (email threading).
-                outbox.enqueue(session, conversation=conversation, body="\n\n".join(services.replies),
-                               now=now, case_id=case_id, payload=message.meta.get("reply_payload"))
-            inbound.case_id = (services.opened_cases[-1].id if services.opened_cases
-                               else referenced.id if referenced is not None else None)
-            if message.meta.get("letter_of") and inbound.case_id is not None:
-                original = session.get(Message, message.meta["letter_of"])
-                if original.case_id is None:  # the message the letter came with, on the case page too
-                    original.case_id = inbound.case_id
+            held.files_while_held(session, conversation=conversation, inbound=inbound,
+                                  stored=documents.stored, now=now,
+                                  case=self._referenced_case(session, conversation, message))
             if documents.unwritten:
-                # After the dialog, so the staff task names the client it identified.
-                deferred_files.defer(session, message=inbound, files=documents.unwritten, error=documents.error, now=now)
-            outcome.replies = services.replies
-            outcome.case_numbers = [c.number for c in services.opened_cases]
+                deferred_files.defer(session, message=inbound, files=documents.unwritten,
+                                     error=documents.error, now=now)
             outcome.dialog, outcome.state = conversation.dialog, conversation.state
             return outcome
+        if ratelimit.over_limit(session, inbound, limit=self.settings.inbound_rate_per_minute):
+            # Stored (staff see it) but not read: a flood must not drive the dialog.
+            log.warning("%s message %s from %s over INBOUND_RATE_PER_MINUTE; not answered",
+                        message.channel, message.external_id, mask_address(address))
+            if ratelimit.first_in_window(session, inbound):
+                outbox.enqueue(session, conversation=conversation, now=now,
+                               body=texts.render("rate_limited"),
+                               payload=message.meta.get("reply_payload"))
+            outcome.dialog, outcome.state = conversation.dialog, conversation.state
+            return outcome
+        documents = self._store_attachments(session, conversation, message, inbound, now, defer=True)
+        if self._letter_to_read(session, conversation, message, documents):
+            # The request is in the letter: the worker reads it (read_letter jobs) and the
+            # answer follows then; staff see the message and its files meanwhile.
+            schedule_reading(session, message=inbound, documents=documents.stored, now=now,
+                             reply_payload=message.meta.get("reply_payload"))
+            for filename, reason in documents.rejected:
+                outbox.enqueue(session, conversation=conversation, now=now,
+                               payload=message.meta.get("reply_payload"),
+                               body=texts.render("attachment_rejected", filename=filename, reason=reason,
+                                                 max_mb=self.settings.max_attachment_bytes // (1024 * 1024)))
+            outcome.dialog, outcome.state = conversation.dialog, conversation.state
+            return outcome
+        services = self._run_dialog(session, conversation, message, now, documents, inbound=inbound)
+        if truncated:
+            services.replies.insert(0, texts.render("message_truncated",
+                                                    limit=self.settings.max_message_chars))
+        referenced = self._referenced_case(session, conversation, message)
+        if documents.stored and not services.opened_cases:
+            if services.documents_kept:
+                services.replies.insert(0, texts.render("document_kept", count=len(documents.stored)))
+            else:
+                self._documents_for_waiting_case(session, services, documents.stored, now,
+                                                 case=referenced)
+        if services.replies:
+            case_id = services.opened_cases[-1].id if services.opened_cases else None
+            # meta["reply_payload"]: what the channel needs to send the reply (email threading).
+            outbox.enqueue(session, conversation=conversation, body="\n\n".join(services.replies),
+                           now=now, case_id=case_id, payload=message.meta.get("reply_payload"))
+        inbound.case_id = (services.opened_cases[-1].id if services.opened_cases
+                           else referenced.id if referenced is not None else None)
+        if message.meta.get("letter_of") and inbound.case_id is not None:
+            original = session.get(Message, message.meta["letter_of"])
+            if original.case_id is None:  # the message the letter came with, on the case page too
+                original.case_id = inbound.case_id
+        if documents.unwritten:
+            # After the dialog, so the staff task names the client it identified.
+            deferred_files.defer(session, message=inbound, files=documents.unwritten, error=documents.error, now=now)
+        outcome.replies = services.replies
+        outcome.case_numbers = [c.number for c in services.opened_cases]
+        outcome.dialog, outcome.state = conversation.dialog, conversation.state
+        return outcome
+
+    # --- the webhook's fast path (issue 16) ---------------------------------------------------
+    def defer_turn(self, message: InboundMessage) -> Outcome:
+        """Store a plain text message and leave the dialog's turn to the worker
+        (`take_pending_turns`): the provider gets its answer after one short transaction. Dedupe,
+        the conversation lock and `last_inbound_at` (WhatsApp's 24-hour window) as in `handle`. A
+        message with files or over MAX_MESSAGE_CHARS goes through `handle`."""
+        with correlation.bound(correlation.current()):
+            address = normalise_address(message.address)
+            message, _ = self._within_limit(message)
+            with session_scope(self.sessions) as session:
+                conversation = self._lock_conversation(session, message.channel, address)
+                now = self.clock.now()
+                inbound = self._record_inbound(session, conversation, message, now)
+                if inbound is None:
+                    log.info("duplicate %s message %s ignored", message.channel, message.external_id)
+                    return Outcome(duplicate=True, conversation_id=conversation.id)
+                log.info("inbound %s message %s from %s (turn queued)", message.channel, message.external_id,
+                         mask_address(address))
+                conversation.last_inbound_at = now
+                conversation.updated_at = now
+                session.add(PendingTurn(message_id=inbound.id, conversation_id=conversation.id, created_at=now))
+                return Outcome(conversation_id=conversation.id, message_id=inbound.id,
+                               dialog=conversation.dialog, state=conversation.state)
+
+    def take_pending_turns(self, *, batch: int = 50, at_most: int = 500) -> int:
+        """Worker: answer the messages `defer_turn` stored, the oldest conversation first and each
+        conversation's messages in order. One transaction per message under the conversation's
+        lock; on PostgreSQL a conversation another worker holds is skipped (SKIP LOCKED), so
+        several workers share the load without reordering anybody's messages. `at_most` turns a
+        call, so the replies of a flood start leaving (the outbox pass) before it is all read."""
+        taken = 0
+        while taken < at_most:
+            with self.sessions() as session:
+                waiting = session.scalars(select(PendingTurn.conversation_id)
+                                          .group_by(PendingTurn.conversation_id)
+                                          .order_by(func.min(PendingTurn.id)).limit(batch)).all()
+            before = taken
+            for conversation_id in waiting:
+                while taken < at_most and self._take_turn(conversation_id):
+                    taken += 1
+            if taken == before:
+                return taken  # nothing waiting, or all of it held by other workers
+        return taken
+
+    def _take_turn(self, conversation_id: int) -> bool:
+        try:
+            with session_scope(self.sessions) as session:
+                conversation = session.scalars(select(Conversation).where(Conversation.id == conversation_id)
+                                               .with_for_update(skip_locked=True)).one_or_none()
+                if conversation is None:
+                    return False  # another worker is answering this conversation
+                pending = session.scalars(select(PendingTurn).where(PendingTurn.conversation_id == conversation_id)
+                                          .order_by(PendingTurn.id).limit(1)).one_or_none()
+                if pending is None:
+                    return False
+                inbound = session.get(Message, pending.message_id)
+                session.delete(pending)
+                message = InboundMessage(channel=inbound.channel, address=conversation.address, body=inbound.body,
+                                         external_id=inbound.external_id or "")
+                with correlation.bound(inbound.correlation_id or correlation.current()):
+                    self._turn(session, conversation, message, inbound, self.clock.now())
+                return True
+        except Exception as exc:
+            if unavailable.is_unavailable(exc):
+                raise  # the database is down: the turn stays pending for the next pass
+            log.exception("turn of conversation %s failed; the client is told and staff see it", conversation_id)
+            return self._failed_turn(conversation_id, exc)
+
+    def _failed_turn(self, conversation_id: int, exc: Exception) -> bool:
+        """A message the dialog cannot answer (a bug) must not block the conversation's next ones:
+        it leaves the queue, staff see it among inbound failures and the client gets an apology."""
+        with session_scope(self.sessions) as session:
+            pending = session.scalars(select(PendingTurn).where(PendingTurn.conversation_id == conversation_id)
+                                      .order_by(PendingTurn.id).limit(1).with_for_update()).one_or_none()
+            if pending is None:
+                return False
+            inbound = session.get(Message, pending.message_id)
+            conversation = session.get(Conversation, conversation_id)
+            session.delete(pending)
+            session.add(InboundFailure(channel=inbound.channel, external_id=(inbound.external_id or "")[:255],
+                                       sender=conversation.address, error=f"{type(exc).__name__}: {exc}"[:2000],
+                                       created_at=self.clock.now()))
+            if conversation.mode != "human":
+                outbox.enqueue(session, conversation=conversation, body=texts.render("internal_error"),
+                               now=self.clock.now())
+            return True
 
     def _within_limit(self, message: InboundMessage) -> tuple[InboundMessage, bool]:
         """A huge body (a pasted log, an attack) is cut at MAX_MESSAGE_CHARS before anything reads it."""

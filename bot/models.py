@@ -284,6 +284,21 @@ class MailboxState(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PendingTurn(Base):
+    """An inbound message the webhook stored for the worker to answer (the dialog's turn).
+
+    The webhook answers Twilio after one short transaction; the worker takes a conversation's
+    pending turns in message order under the conversation's lock and deletes each row in the
+    transaction that answers it, so the table only ever holds what is waiting."""
+
+    __tablename__ = "pending_turns"
+    __table_args__ = (Index("ix_pending_turns_conversation", "conversation_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class InboundFailure(Base):
     """An inbound message that could not be processed: kept for staff to see, never dropped."""
 

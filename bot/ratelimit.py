@@ -27,7 +27,9 @@ def over_limit(session: Session, inbound: Message, *, limit: int) -> bool:
     earlier = session.scalar(
         select(func.count(Message.id)).where(
             Message.conversation_id == inbound.conversation_id, Message.direction == "in",
-            Message.created_at > inbound.created_at - WINDOW, Message.id != inbound.id)
+            # Earlier ones only: a turn answered later (Engine.defer_turn) must not count the
+            # messages that arrived after it.
+            Message.created_at > inbound.created_at - WINDOW, Message.id < inbound.id)
     )
     if earlier < limit:
         return False
@@ -42,5 +44,5 @@ def first_in_window(session: Session, inbound: Message) -> bool:
         select(Message.id).where(
             Message.conversation_id == inbound.conversation_id, Message.direction == "in",
             Message.status == LIMITED, Message.created_at > inbound.created_at - WINDOW,
-            Message.id != inbound.id).limit(1)
+            Message.id < inbound.id).limit(1)
     ) is None

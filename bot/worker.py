@@ -15,6 +15,9 @@ class Worker:
         self.deliverer = deliverer
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
+        # Set by whoever just stored work for this worker (the webhook's deferred turn, in the
+        # same process): the loop runs at once instead of at the next poll.
+        self.woken = threading.Event()
         # Channel pollers and background jobs (e.g. WhatsApp media downloads), run before delivery
         # so the replies they enqueue go out in the same pass. Registered by build_runtime.
         self.tasks: list[Callable[[], object]] = []
@@ -43,7 +46,8 @@ class Worker:
                 self.run_once(with_background=False)
             except Exception:
                 log.exception("worker iteration failed; retrying")
-            self.stopping.wait(self.poll_seconds)
+            self.woken.wait(self.poll_seconds)
+            self.woken.clear()
         for thread in threads:
             thread.join(timeout=30)
         log.info("worker stopped")
@@ -61,5 +65,9 @@ class Worker:
         thread.start()
         return thread
 
+    def wake(self) -> None:
+        self.woken.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self.woken.set()

@@ -48,6 +48,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                                 batch_size=settings.outbox_batch_size)
     conversations = Engine(sessions, settings=settings, clock=clock, dialogs=dialogs())
     worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
+    # First task of every pass: the turns the webhook stored (Engine.defer_turn), answered before
+    # the outbox is delivered in the same pass.
+    worker.tasks.append(conversations.take_pending_turns)
     # Durable timers and campaigns: every job kind with its handler, one scheduler per process.
     scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
         **quality.HANDLERS, **campaigns.handlers(), **daily.handlers(mail_sender(settings)),

@@ -104,6 +104,9 @@ def accept(engine: Engine, sessions: sessionmaker[Session], clock: Clock, messag
     """
     downloads = [a for a in message.attachments if skipped_kind(a.content_type) is None]
     skipped = len(downloads) < len(message.attachments)
+    if message.body.strip() and not message.attachments and len(message.body) <= engine.settings.max_message_chars:
+        # The common case, plain text: stored now, answered by the worker (Engine.defer_turn).
+        return engine.defer_turn(message)
     if message.body.strip():
         outcome = engine.handle(message)
         if skipped and not outcome.duplicate:

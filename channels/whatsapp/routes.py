@@ -57,6 +57,7 @@ async def incoming(request: Request, form: SignedForm) -> Response:
     async with _writer_gate(request):
         await run_in_threadpool(inbound.accept, runtime.conversations, runtime.sessions, runtime.clock,
                                 message)
+    runtime.worker.wake()  # an in-process worker answers now; a separate one at its next poll
     return _twiml()
 
 

@@ -180,6 +180,10 @@ def test_postgres_restarted_under_load_answers_503_fast_and_twilio_retries_are_s
                 assert response.status_code == 200, response.text
     finally:
         web.stop()
+    # The web answered after storing each message; a worker pass takes the dialog turns (issue 16).
+    once = subprocess.run([sys.executable, "-m", "bot", "worker", "--once"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert once.returncode == 0, once.stderr
 
     statuses = Counter(r.status_code for responses in answers.values() for r in responses)
     assert set(statuses) == {200, 503}, statuses  # never a 500

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -146,6 +147,10 @@ def test_procfile_web_with_web_concurrency_serves_from_several_processes(private
         assert httpx.get(address + "/healthz", timeout=10).status_code == 200
     finally:
         web.stop()
+    # The web processes stored the messages; one worker pass answers them (issue 16).
+    once = subprocess.run([sys.executable, "-m", "bot", "worker", "--once"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert once.returncode == 0, once.stderr
     engine = make_engine(url)
     with engine.connect() as conn:
         cases = conn.execute(text("SELECT count(*) FROM cases WHERE tramite = 'G'")).scalar()

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.models import Conversation, InboundFailure, Job
+from bot.models import Conversation, InboundFailure, Job, PendingTurn
 from channels.whatsapp import inbound
 
 from tests.whatsapp.conftest import PUBLIC, SENDER, load
@@ -65,11 +65,13 @@ def test_text_is_answered_with_empty_twiml_and_the_reply_goes_through_the_outbox
     assert response.text == '<?xml version="1.0" encoding="UTF-8"?><Response />'
     [incoming] = wa.messages(direction="in")
     assert incoming.body == "Hola" and incoming.external_id == "SM1f0c2d3e4b5a69788796a5b4c3d2e1f0"
-    [reply] = wa.messages(direction="out")
-    assert reply.status == "pending"
+    # Issue 16: the webhook only stores the message; the worker's turn answers it.
+    assert wa.messages(direction="out") == [] and pending_turns(wa) == [incoming.id]
     assert wa.twilio.posts() == []  # nothing inline
 
     wa.run_worker()
+    assert pending_turns(wa) == []
+    [reply] = wa.messages(direction="out")
 
     [sent] = wa.twilio.sent()
     assert sent.path == "/2010-04-01/Accounts/ACf3c1b2a4d5e6f708192a3b4c5d6e7f80/Messages.json"
@@ -87,7 +89,7 @@ def test_retried_delivery_is_answered_200_and_changes_nothing(wa):
     second = wa.app.webhook("text", Body="Hola")
     assert second.status_code == 200
     assert [(m.id, m.body, m.status) for m in wa.messages()] == before
-    assert len(wa.outbox()) == 1
+    assert len(pending_turns(wa)) == 1  # one turn for one message
     wa.run_worker()
     assert len(wa.twilio.sent()) == 1
 
@@ -105,6 +107,8 @@ def test_concurrent_retries_store_one_message(wa):
         thread.join()
     assert results == [200] * 6
     assert len(wa.messages(direction="in")) == 1
+    assert len(pending_turns(wa)) == 1
+    wa.run_worker()
     assert len(wa.outbox()) == 1
 
 
@@ -114,6 +118,12 @@ def test_signed_post_without_a_usable_sender_is_kept_as_an_inbound_failure(wa):
     with wa.runtime.sessions() as session:
         [failure] = session.scalars(select(InboundFailure)).all()
     assert failure.channel == "whatsapp" and failure.external_id == "SM1f0c2d3e4b5a69788796a5b4c3d2e1f0"
+
+
+def pending_turns(wa) -> list[int]:
+    """Message ids waiting for the worker's turn (Engine.defer_turn)."""
+    with wa.runtime.sessions() as session:
+        return list(session.scalars(select(PendingTurn.message_id).order_by(PendingTurn.id)))
 
 
 def _only_reply(wa) -> str:
@@ -170,6 +180,7 @@ def test_last_inbound_time_opens_the_window(wa):
 
 def test_conversation_held_by_staff_gets_no_bot_answer(wa):
     wa.app.webhook("text", Body="Hola")
+    wa.run_worker()
     with wa.runtime.sessions.begin() as session:
         session.scalars(select(Conversation)).one().mode = "human"
     wa.app.webhook("location", MessageSid="SM" + "4" * 32)
