@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import attachments as deferred_files
-from bot import documents, held, letters, nlu, outbox, ratelimit, requirements, rules, texts, unavailable
+from bot import documents, held, letters, nlu, outbox, ratelimit, requirements, rules, texts, unavailable, wakeup
 from bot.addresses import is_email, mask_address, normalise_address
 from bot.campaigns import optout
 from bot.clock import Clock
@@ -181,6 +181,7 @@ class Engine:
                 conversation.last_inbound_at = now
                 conversation.updated_at = now
                 session.add(PendingTurn(message_id=inbound.id, conversation_id=conversation.id, created_at=now))
+                wakeup.notify(session)  # a worker in another process hears it at commit
                 return Outcome(conversation_id=conversation.id, message_id=inbound.id,
                                dialog=conversation.dialog, state=conversation.state)
 

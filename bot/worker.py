@@ -24,6 +24,9 @@ class Worker:
         # Long-running passes (the job scheduler: campaigns, the mora run). run_once runs them inline,
         # like tasks (tests get one deterministic pass); run_forever loops each in its own thread.
         self.background: list[Callable[[], object]] = []
+        # Blocking listeners (PostgreSQL LISTEN, bot/wakeup.py), each given `stopping`; run_forever
+        # only: a test's run_once never waits on them.
+        self.listeners: list[Callable[[threading.Event], None]] = []
 
     def run_once(self, *, with_background: bool = True) -> None:
         for task in self.tasks + (self.background if with_background else []):
@@ -39,6 +42,8 @@ class Worker:
         log.info("worker started")
         threads = [threading.Thread(target=self._loop, args=(task,), name=f"worker-{n}", daemon=True)
                    for n, task in enumerate(self.background)]
+        threads += [threading.Thread(target=listener, args=(self.stopping,), name=f"listener-{n}", daemon=True)
+                    for n, listener in enumerate(self.listeners)]
         for thread in threads:
             thread.start()
         while not self.stopping.is_set():

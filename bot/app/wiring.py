@@ -7,7 +7,7 @@ import pkgutil
 from types import ModuleType
 
 import channels as channels_package
-from bot import attachments, held, quality, retention
+from bot import attachments, held, quality, retention, wakeup
 from bot.campaigns import registry as campaigns
 from bot.clock import Clock
 from bot.db import make_engine, make_session_factory
@@ -51,6 +51,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     # First task of every pass: the turns the webhook stored (Engine.defer_turn), answered before
     # the outbox is delivered in the same pass.
     worker.tasks.append(conversations.take_pending_turns)
+    if not settings.is_sqlite:  # web and worker in other processes: woken by NOTIFY (bot/wakeup.py)
+        worker.listeners.append(wakeup.Listener(settings.database_url, worker.wake))
     # Durable timers and campaigns: every job kind with its handler, one scheduler per process.
     scheduler = Scheduler(sessions, clock=clock, runtime=settings, handlers={
         **quality.HANDLERS, **campaigns.handlers(), **daily.handlers(mail_sender(settings)),

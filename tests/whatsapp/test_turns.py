@@ -69,3 +69,29 @@ def test_a_conversation_another_worker_holds_is_skipped_and_taken_later(wa, demo
         other_worker.close()
     assert wa.runtime.conversations.take_pending_turns() == 1
     assert pending(wa) == []
+
+
+def test_a_worker_in_another_process_is_woken_by_postgres_notify(whatsapp_factory, demo, db):
+    if db.backend == "sqlite":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; a separate worker on SQLite polls")
+    from bot.messaging import InboundMessage
+    from bot.wakeup import Listener
+
+    wa = whatsapp_factory(worker_poll_seconds=30)
+    worker = wa.runtime.worker
+    (listener,) = [item for item in worker.listeners if isinstance(item, Listener)]
+    thread = worker.start_in_thread()
+    try:
+        assert listener.listening.wait(10)
+        time.sleep(0.5)  # the first pass is over: the worker now waits 30 s unless woken
+        started = time.monotonic()
+        # Stored as the webhook of another process would: nobody calls this worker's wake().
+        wa.runtime.conversations.defer_turn(InboundMessage(channel="whatsapp", address=IMPORTADORA, body="Hola",
+                                                           external_id="SM" + "9" * 32))
+        while not wa.replies() and time.monotonic() - started < 10:
+            time.sleep(0.02)
+        waited = time.monotonic() - started
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+    assert wa.replies() and waited < 5, waited
