@@ -8,12 +8,35 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from bot.dialog import Dialog
+
+LABELS = Path(__file__).resolve().parent / "rules" / "diagram_labels.yaml"
 
 BOX_W, BOX_H = 170, 40
 COL_W, ROW_H = 260, 80
 MARGIN = 30
+
+
+@cache
+def labels() -> dict[str, dict[str, str]]:
+    """Business Spanish for states, triggers and conditions (rules/diagram_labels.yaml)."""
+    return yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+
+
+def state_label(state: str) -> str:
+    return labels()["states"].get(state, state)
+
+
+def condition_words(trigger: str, conditions: list[str], unless: list[str] = ()) -> str:
+    """What makes a transition happen, as staff read it: its conditions, else its trigger."""
+    names = labels()["conditions"]
+    words = [names.get(c, c) for c in conditions] + [f"no: {names.get(c, c)}" for c in unless]
+    return ", ".join(words) if words else labels()["triggers"].get(trigger, trigger)
 
 
 @dataclass
@@ -23,12 +46,17 @@ class Node:
     y: int
     initial: bool = False
 
+    @property
+    def label(self) -> str:
+        return state_label(self.name)
+
 
 @dataclass
 class Edge:
     source: str
     dest: str
-    labels: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # code names, for the Mermaid-minded
+    words: list[str] = field(default_factory=list)  # the same in business Spanish
     path: str = ""
     label_x: int = 0
     label_y: int = 0
@@ -56,9 +84,11 @@ def transitions(dialog: Dialog) -> list[dict]:
     for t in dialog.transitions:
         sources = states if t["source"] == "*" else _names(t["source"])
         for source in sources:
-            rows.append({"source": source, "dest": t.get("dest") or source, "internal": t.get("dest") is None,
-                         "trigger": t["trigger"], "conditions": _names(t.get("conditions")),
-                         "unless": _names(t.get("unless")), "after": _names(t.get("after"))})
+            row = {"source": source, "dest": t.get("dest") or source, "internal": t.get("dest") is None,
+                   "trigger": t["trigger"], "conditions": _names(t.get("conditions")),
+                   "unless": _names(t.get("unless")), "after": _names(t.get("after"))}
+            row["words"] = condition_words(row["trigger"], row["conditions"], row["unless"])
+            rows.append(row)
     return rows
 
 
@@ -94,6 +124,9 @@ def layout(dialog: Dialog) -> Diagram:
         label = row["trigger"] + (f" [{', '.join(row['conditions'])}]" if row["conditions"] else "")
         if label not in edge.labels:
             edge.labels.append(label)
+            words = condition_words(row["trigger"], row["conditions"], row["unless"])
+            if words not in edge.words:
+                edge.words.append(words)
     for edge in edges.values():
         _route(edge, nodes[edge.source], nodes[edge.dest])
     width = MARGIN * 2 + (max(columns) + 1) * COL_W

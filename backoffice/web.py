@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from backoffice import auth, policy, security
+from backoffice import auth, diagrams, policy, security
 from bot.clock import LOCAL_TZ
 from bot.db import session_scope
 from bot.rules import role_names, tramites
@@ -121,6 +121,7 @@ def base_context(request: Request) -> dict:
         "local": local,
         "role_names": role_names(),
         "tramites": tramites(),
+        "diagram_state": diagrams.state_label,  # a dialog state in business Spanish
         "may_page": (lambda page: policy.may_page(current.staff, page)) if current else (lambda page: False),
         "demo_mode": runtime.settings.demo_mode,
         "poll_ms": int(runtime.settings.live_poll_seconds * 1000),

@@ -33,3 +33,26 @@ def test_procedure_page_renders_svg_and_mermaid_and_highlights_a_state(staff, lo
     assert page.count('class="node current') == 1
     assert "stateDiagram-v2" in page
     assert client.get("/backoffice/procedimientos/no_existe").status_code == 404
+
+
+def test_every_state_and_condition_has_a_business_name():
+    # Issue 15: diagrams read `ask_nit` / `has_no_candidates`; staff read procedure steps.
+    names = diagrams.labels()
+    missing = set()
+    for dialog in dialogs().values():
+        missing |= {s for s in dialog.state_names if s not in names["states"]}
+        for row in diagrams.transitions(dialog):
+            missing |= {c for c in row["conditions"] + row["unless"] if c not in names["conditions"]}
+            missing |= {row["trigger"]} - set(names["triggers"])
+    assert missing == set()
+
+
+def test_the_diagram_boxes_and_arrows_read_in_business_spanish(staff, login):
+    page = login("mrojas").get("/backoffice/procedimientos/tramite_G?estado=ask_months").text
+    svg = page.split('<svg class="diagram"', 1)[1].split("</svg>", 1)[0]
+    # What is drawn (box and arrow text, tooltips aside) is Spanish words, never a code name.
+    drawn = " ".join(re.findall(r">([^<>]+)</(?:tspan|text)>", svg))
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", drawn), drawn
+    assert "Pide los meses" in drawn and "falta el periodo" not in drawn and "faltan los meses" in drawn
+    assert "Paso resaltado: <strong>Pide los meses</strong>" in page
+
