@@ -69,7 +69,7 @@ def test_the_responsable_creates_previews_and_launches_a_cartera_campaign(staff,
     page = responsable.get(response.headers["location"]).text
     assert "La campaña ya fue lanzada." in page
     # The send job is visible on the campaign page, pending until the worker runs it.
-    assert re.search(rf"<td>campaign:{campaign_id}:launch</td><td>Pendiente</td>", page)
+    assert re.search(rf"<td>Envío de la campaña n.º {campaign_id}</td><td>Pendiente</td>", page)  # in words
 
 
 def test_launching_without_the_csrf_token_is_refused(staff, login):

@@ -30,7 +30,9 @@ def test_the_responsable_sees_every_client_in_mora_and_the_open_jobs(staff, logi
     assert page.status_code == 200
     assert "Importadora El Valle" in page.text and "Tiquipaya" in page.text
     assert "Constructora Tunari" not in page.text  # cuentas al día
-    assert "mora:2026-12" in page.text and "smtp caído" in page.text and "done-one" not in page.text
+    # Jobs in words (issue 15); the failed one is listed, the finished one is not.
+    assert "Campaña de mora del mes (2026-12)" in page.text and "smtp caído" in page.text
+    assert page.text.count("Control de calidad: pregunta al cliente") == 1 and "mora_run" not in page.text
 
 
 def test_an_ejecutiva_sees_her_cartera_and_no_jobs(staff, login):
