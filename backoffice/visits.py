@@ -147,7 +147,7 @@ def cancel(session: Session, staff: Staff, visit: Visit, *, reason: str, now: da
 def week(session: Session, monday: date) -> list[Visit]:
     return list(session.scalars(
         select(Visit).where(Visit.visit_date >= monday, Visit.visit_date < monday + timedelta(days=7))
-        .options(selectinload(Visit.client)).order_by(Visit.visit_date, Visit.slot, Visit.technician)))
+        .options(selectinload(Visit.client), selectinload(Visit.case)).order_by(Visit.visit_date, Visit.slot, Visit.technician)))
 
 
 def grid(visits: list[Visit], monday: date) -> dict:

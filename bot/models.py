@@ -374,6 +374,7 @@ class Visit(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     client: Mapped[Client] = relationship()
+    case: Mapped[Case | None] = relationship()
 
 
 class CampaignOptout(Base):

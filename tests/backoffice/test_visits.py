@@ -36,6 +36,10 @@ def test_schedule_tells_the_client_and_logs_the_case(staff, login):
     assert visit.address.startswith("Av. Ballivián 456")  # the client's product address by default
     assert "1 de diciembre de 2026" in message.body and SLOT in message.body and message.author == "atecnico"
     assert event.actor == "atecnico" and event.detail["client_informed"] is True
+    # The card on the week's calendar shows the case it serves, with a link (issue 15).
+    page = login("atecnico").get("/backoffice/visitas?semana=2026-12-01").text
+    card = page.split(f'data-visit="{visit.id}"', 1)[1].split("</div>", 1)[0]
+    assert f'href="/backoffice/casos/{case_id}">{number}</a>' in card and "L. " in card
 
 
 def test_a_visit_cannot_be_scheduled_in_the_past(staff, login):
