@@ -11,6 +11,8 @@ serialises writers anyway.
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,12 +95,19 @@ class OutboxDeliverer:
         clock: Clock,
         max_attempts: int = 8,
         batch_size: int = 50,
+        concurrency: int = 1,
     ):
         self.sessions = sessions
         self.channels = channels
         self.clock = clock
         self.max_attempts = max_attempts
         self.batch_size = batch_size
+        # Sends in flight at once, one conversation per thread (its messages in order): a provider
+        # call is mostly waiting (50-300 ms to Twilio), so one worker keeps several going; the
+        # channel paces them (bot/pacing.py). 1 = one at a time.
+        self.concurrency = max(1, concurrency)
+        self._pool: ThreadPoolExecutor | None = None
+        self._report_lock = threading.Lock()
 
     def _claim(self, conversation_id: int | None) -> list[OutboundMessage]:
         now = self.clock.now()
@@ -131,11 +140,27 @@ class OutboxDeliverer:
             batch = self._claim(conversation_id)
             if not batch:
                 return report
-            for outbound in batch:
-                with correlation.bound(outbound.correlation_id):  # the id of the message that caused it
-                    self._deliver_one(outbound, report)
+            conversations: dict[tuple[str, str], list[OutboundMessage]] = {}
+            for outbound in batch:  # claimed in id order: each conversation's list stays in order
+                conversations.setdefault((outbound.channel, outbound.address), []).append(outbound)
+            if self.concurrency == 1 or len(conversations) == 1:
+                for messages in conversations.values():
+                    self._deliver_in_order(messages, report)
+            else:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox")
+                # The whole batch is done before the next claim: a conversation's later messages
+                # never overtake its earlier ones.
+                for future in [self._pool.submit(self._deliver_in_order, messages, report)
+                               for messages in conversations.values()]:
+                    future.result()
             if len(batch) < self.batch_size:
                 return report
+
+    def _deliver_in_order(self, messages: list[OutboundMessage], report: DeliveryReport) -> None:
+        for outbound in messages:
+            with correlation.bound(outbound.correlation_id):  # the id of the message that caused it
+                self._deliver_one(outbound, report)
 
     def _deliver_one(self, outbound: OutboundMessage, report: DeliveryReport) -> None:
         channel = self.channels.get(outbound.channel)
@@ -164,7 +189,8 @@ class OutboxDeliverer:
                     message.external_id = result.external_id
                 log.info("delivered message %s by %s to %s", outbound.message_id, outbound.channel,
                          mask_address(outbound.address))
-                report.sent += 1
+                with self._report_lock:
+                    report.sent += 1
             elif isinstance(error, PermanentSendError) or row.attempts >= self.max_attempts:
                 row.status = "failed"
                 row.last_error = str(error)
@@ -176,9 +202,11 @@ class OutboxDeliverer:
                                           detail={"message_id": message.id, "code": message.error_code,
                                                   "error": str(error)[:500]}))
                 log.warning("message %s failed for good: %s", outbound.message_id, error)
-                report.failed += 1
+                with self._report_lock:
+                    report.failed += 1
             else:
                 row.next_attempt_at = now + backoff(row.attempts)
                 row.last_error = str(error)
                 log.info("message %s will be retried: %s", outbound.message_id, error)
-                report.retried += 1
+                with self._report_lock:
+                    report.retried += 1

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     # Outbox delivery
     outbox_batch_size: int = 50
     outbox_max_attempts: int = 8
+    outbox_concurrency: int = 8  # sends in flight per worker (different conversations; each in order)
     worker_poll_seconds: float = 1.0
 
     # Twilio / WhatsApp (issue 4 uses them; documented now so .env.example is complete)
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
     twilio_webhook_shared_key: SecretStr = SecretStr("")
     # Downloads of one inbound media message before the client is told it could not be read.
     whatsapp_media_max_attempts: int = 6
+    whatsapp_send_rate: float = 10  # Twilio API calls a second per sender (10 by default, 50 max for text)
 
     # Email (issue 5)
     imap_host: str = ""

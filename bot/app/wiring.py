@@ -45,7 +45,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     if settings.demo_mode:
         register_simulators(channels)  # the /simulador page's WhatsApp-like chat and email form
     deliverer = OutboxDeliverer(sessions, channels, clock=clock, max_attempts=settings.outbox_max_attempts,
-                                batch_size=settings.outbox_batch_size)
+                                batch_size=settings.outbox_batch_size, concurrency=settings.outbox_concurrency)
     conversations = Engine(sessions, settings=settings, clock=clock, dialogs=dialogs())
     worker = Worker(deliverer, poll_seconds=settings.worker_poll_seconds)
     # First task of every pass: the turns the webhook stored (Engine.defer_turn), answered before

@@ -26,6 +26,7 @@ from bot.addresses import WHATSAPP_PREFIX, normalise_phone
 from bot.clock import Clock
 from bot.db import session_scope
 from bot.messaging import OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from bot.pacing import Pacer
 from bot.models import Conversation, Message, Outbox
 from bot.settings import Settings
 from channels.whatsapp import links
@@ -83,6 +84,8 @@ class WhatsAppChannel:
             sender = settings.twilio_whatsapp_from
             self.sender = {"from_": whatsapp_address(sender) or sender}
         self.status_url = settings.public_base_url.rstrip("/") + STATUS_PATH
+        # Shared by the worker's sending threads: never above WHATSAPP_SEND_RATE calls a second.
+        self.pacer = Pacer(settings.whatsapp_send_rate)
 
     def send(self, message: OutboundMessage) -> SendResult:
         to = whatsapp_address(message.address)
@@ -130,6 +133,7 @@ class WhatsAppChannel:
         return parts, ""
 
     def _create(self, message: OutboundMessage, to: str, part: dict):
+        self.pacer.wait()
         try:
             return self.client.messages.create(
                 to=to, status_callback=f"{self.status_url}?message={message.message_id}",

@@ -11,6 +11,7 @@ import base64
 import json
 import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     form: list[tuple[str, str]] = field(default_factory=list)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (pacing tests)
 
     def value(self, name: str) -> str | None:
         values = self.values(name)
@@ -47,6 +49,7 @@ class FakeTwilio:
         self.media_redirects: dict[str, str] = {}
         self._lock = threading.Lock()
         self._count = 0
+        self.latency = 0.0  # seconds each Messages.json call takes, as api.twilio.com's 50-300 ms
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)
@@ -135,6 +138,8 @@ def _handler(fake: FakeTwilio):
             recorded = self._record(form)
             if not MESSAGES.match(recorded.path):
                 return self._send(404, b"{}")
+            if fake.latency:
+                time.sleep(fake.latency)
             if not self._authorised():
                 recorded.headers["x-fake-answer"] = "401"
                 return self._send(401, json.dumps({"code": 20003, "message": "Authenticate",
