@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from backoffice import policy
+from bot import held
 from bot.clock import as_utc
 from bot.enums import CaseStatus
 from bot.models import (
@@ -200,13 +201,9 @@ class HeldRow:
     case_number: str | None
 
 
-def _staff_reply():
-    return Message.direction == "out", Message.author.not_in(("bot", "client", ""))
-
-
 def held_conversations(session: Session, staff: Staff) -> list[HeldRow]:
     """Mine (the responsable sees everybody's), the ones waiting longest for a reply first."""
-    last_reply = (select(func.max(Message.id)).where(Message.conversation_id == Conversation.id, *_staff_reply())
+    last_reply = (select(func.max(Message.id)).where(Message.conversation_id == Conversation.id, *held.staff_reply())
                   .correlate(Conversation).scalar_subquery())
     unanswered = (select(func.count(Message.id)).where(Message.conversation_id == Conversation.id,
                                                         Message.direction == "in",

@@ -17,7 +17,7 @@ router = APIRouter()
 @router.get("/casos/{case_id}", name="case")
 def case_page(request: Request, session: DB, me: Me, case_id: int):
     case = load_case(session, me, case_id)
-    return render(request, "backoffice/case.html", **case_context(session, me, case))
+    return render(request, "backoffice/case.html", **case_context(session, me, case, composer=True))
 
 
 @router.get("/casos/{case_id}/vivo", name="case_live")

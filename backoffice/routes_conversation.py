@@ -30,7 +30,7 @@ router = APIRouter()
 def conversation_page(request: Request, session: DB, me: Me, conversation_id: int):
     conversation, related = load_conversation(session, me, conversation_id)
     return render(request, "backoffice/conversation.html",
-                  **conversation_page_context(session, me, conversation, related))
+                  **conversation_page_context(session, me, conversation, related, composer=True))
 
 
 @router.get("/conversaciones/{conversation_id}/vivo", name="conversation_live")
@@ -79,7 +79,7 @@ def reply(request: Request, session: DB, me: Me, conversation_id: int, body: Ann
           case_id: Annotated[int | None, Form()] = None,
           archivo: Annotated[list[UploadFile], File()] = []):  # noqa: B006 (FastAPI reads the default)
     # One byte over the cap is enough to refuse the file (documents.check says "too_large").
-    files = [(f.filename or "archivo", f.file.read(documents.MAX_BYTES + 1)) for f in archivo[:takeover.MAX_FILES + 1]]
+    files = [(f.filename or "", f.file.read(documents.MAX_BYTES + 1)) for f in archivo[:takeover.MAX_FILES + 1]]
     return _run(request, session, me, conversation_id, case_id, "replied",
                 lambda conv, case: takeover.reply(session, me.staff, conv, body=body, case=case, now=me.now,
                                                   files=files,

@@ -33,19 +33,16 @@ def load_conversation(session: Session, me: Current, conversation_id: int) -> tu
 
 
 def conversation_context(session: Session, me: Current, conversation: Conversation | None,
-                         case: Case | None) -> dict:
+                         case: Case | None, *, composer: bool = False) -> dict:
+    """`composer`: the full page (its reply box needs the canned responses); the live fragments,
+    polled every few seconds, do not render it."""
     if conversation is None:
         return {"conversation": None, "canned": [], "holder": None, "window": None, "may_take_over": False,
                 "hand_back_steps": list(takeover.HAND_BACK_STEPS), "dialog_state": None, "diagram": None}
     holder = repository.staff_by_id(session, conversation.held_by_id)
     dialog = dialogs().get(conversation.dialog)
-    replies = []
-    if conversation.held_by_id == me.staff.id:
-        tramite = tramites().get(case.tramite) if case is not None else None
-        replies = canned.responses(client=session.get(Client, conversation.client_id) if conversation.client_id
-                                   else None, case=case, staff=me.staff, tramite_name=tramite.name if tramite else "")
     return {
-        "canned": replies,
+        "canned": _canned(session, me, conversation, case) if composer else [],
         "conversation": conversation,
         "holder": holder,
         "window": takeover.window(conversation, me.now),
@@ -57,7 +54,15 @@ def conversation_context(session: Session, me: Current, conversation: Conversati
     }
 
 
-def case_context(session: Session, me: Current, case: Case) -> dict:
+def _canned(session: Session, me: Current, conversation: Conversation, case: Case | None) -> list:
+    if conversation.held_by_id != me.staff.id:
+        return []  # only the holder writes
+    tramite = tramites().get(case.tramite) if case is not None else None
+    client = session.get(Client, conversation.client_id) if conversation.client_id else None
+    return canned.responses(client=client, case=case, staff=me.staff, tramite_name=tramite.name if tramite else "")
+
+
+def case_context(session: Session, me: Current, case: Case, *, composer: bool = False) -> dict:
     conversation = repository.conversation(session, case.conversation_id)
     conversation_ids = repository.client_conversation_ids(session, case)
     return {
@@ -70,15 +75,15 @@ def case_context(session: Session, me: Current, case: Case) -> dict:
         "actions": policy.allowed_actions(me.staff, case),
         "derive_targets": [r for r in policy.derive_targets(me.staff) if r != case.current_role],
         "assignable": repository.staff_of_role(session, case.current_role),
-        **conversation_context(session, me, conversation, case),
+        **conversation_context(session, me, conversation, case, composer=composer),
     }
 
 
 def conversation_page_context(session: Session, me: Current, conversation: Conversation,
-                              related: list[Case]) -> dict:
+                              related: list[Case], *, composer: bool = False) -> dict:
     return {
         "timeline": repository.timeline(session, [conversation.id]),
         "related_cases": related,
         "client": session.get(Client, conversation.client_id) if conversation.client_id else None,
-        **conversation_context(session, me, conversation, None),
+        **conversation_context(session, me, conversation, None, composer=composer),
     }

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,26 +75,32 @@ class Engine:
             return self._handle(message)
 
     def _handle(self, message: InboundMessage) -> Outcome:
-        address = normalise_address(message.address)
         message, truncated = self._within_limit(message)
         with session_scope(self.sessions) as session:
-            conversation = self._lock_conversation(session, message.channel, address)
-            now = self.clock.now()
-            inbound = self._record_inbound(session, conversation, message, now)
+            conversation, inbound, now = self._store(session, message)
             if inbound is None:
-                log.info("duplicate %s message %s ignored", message.channel, message.external_id)
                 return Outcome(duplicate=True, conversation_id=conversation.id)
-            log.info("inbound %s message %s from %s", message.channel, message.external_id,
-                     mask_address(address))
-            conversation.last_inbound_at = now
-            conversation.updated_at = now
             return self._turn(session, conversation, message, inbound, now, truncated=truncated)
+
+    def _store(self, session: Session, message: InboundMessage) -> tuple[Conversation, Message | None, datetime]:
+        """The start of every inbound path: lock the conversation, insert the message unless its
+        provider id was seen (None then), move `last_inbound_at` (WhatsApp's 24-hour window)."""
+        address = normalise_address(message.address)
+        conversation = self._lock_conversation(session, message.channel, address)
+        now = self.clock.now()
+        inbound = self._record_inbound(session, conversation, message, now)
+        if inbound is None:
+            log.info("duplicate %s message %s ignored", message.channel, message.external_id)
+            return conversation, None, now
+        log.info("inbound %s message %s from %s", message.channel, message.external_id, mask_address(address))
+        conversation.last_inbound_at = now
+        conversation.updated_at = now
+        return conversation, inbound, now
 
     def _turn(self, session: Session, conversation: Conversation, message: InboundMessage, inbound: Message,
               now, *, truncated: bool = False) -> Outcome:
         """What the bot does with one stored inbound message, under the conversation's lock, in the
         caller's transaction: inline (`handle`) or later, from the worker (`take_pending_turns`)."""
-        address = conversation.address
         outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id)
         if conversation.mode == "human":
             # A person holds the conversation: the bot stays silent; staff see the message, and
@@ -110,7 +117,7 @@ class Engine:
         if ratelimit.over_limit(session, inbound, limit=self.settings.inbound_rate_per_minute):
             # Stored (staff see it) but not read: a flood must not drive the dialog.
             log.warning("%s message %s from %s over INBOUND_RATE_PER_MINUTE; not answered",
-                        message.channel, message.external_id, mask_address(address))
+                        message.channel, message.external_id, mask_address(conversation.address))
             if ratelimit.first_in_window(session, inbound):
                 outbox.enqueue(session, conversation=conversation, now=now,
                                body=texts.render("rate_limited"),
@@ -167,19 +174,11 @@ class Engine:
         the conversation lock and `last_inbound_at` (WhatsApp's 24-hour window) as in `handle`. A
         message with files or over MAX_MESSAGE_CHARS goes through `handle`."""
         with correlation.bound(correlation.current()):
-            address = normalise_address(message.address)
             message, _ = self._within_limit(message)
             with session_scope(self.sessions) as session:
-                conversation = self._lock_conversation(session, message.channel, address)
-                now = self.clock.now()
-                inbound = self._record_inbound(session, conversation, message, now)
+                conversation, inbound, now = self._store(session, message)
                 if inbound is None:
-                    log.info("duplicate %s message %s ignored", message.channel, message.external_id)
                     return Outcome(duplicate=True, conversation_id=conversation.id)
-                log.info("inbound %s message %s from %s (turn queued)", message.channel, message.external_id,
-                         mask_address(address))
-                conversation.last_inbound_at = now
-                conversation.updated_at = now
                 session.add(PendingTurn(message_id=inbound.id, conversation_id=conversation.id, created_at=now))
                 wakeup.notify(session)  # a worker in another process hears it at commit
                 return Outcome(conversation_id=conversation.id, message_id=inbound.id,
@@ -270,15 +269,10 @@ class Engine:
             return self._record(message, reply=reply)
 
     def _record(self, message: InboundMessage, *, reply: str = "") -> Outcome:
-        address = normalise_address(message.address)
         with session_scope(self.sessions) as session:
-            conversation = self._lock_conversation(session, message.channel, address)
-            now = self.clock.now()
-            inbound = self._record_inbound(session, conversation, message, now)
+            conversation, inbound, now = self._store(session, message)
             if inbound is None:
                 return Outcome(duplicate=True, conversation_id=conversation.id)
-            conversation.last_inbound_at = now
-            conversation.updated_at = now
             outcome = Outcome(conversation_id=conversation.id, message_id=inbound.id,
                               dialog=conversation.dialog, state=conversation.state)
             if reply and conversation.mode != "human":

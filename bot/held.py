@@ -39,6 +39,11 @@ def files_while_held(session: Session, *, conversation: Conversation, inbound: M
                           note=", ".join(d.filename for d in stored)[:500], created_at=now))
 
 
+def staff_reply():
+    """Conditions of a message a person sent (its author is a staff username, not the bot's)."""
+    return Message.direction == "out", Message.author.not_in(("bot", "client", ""))
+
+
 WAITING_TASK = "espera_sin_respuesta"  # templates/backoffice/_labels.html
 CHECK_EVERY = timedelta(minutes=1)  # the scan reads held conversations only; once a minute is plenty
 
@@ -77,8 +82,7 @@ def remind(session: Session, *, now: datetime, minutes: float) -> int:
         if last_in is None or as_utc(last_in.created_at) > cutoff:
             continue
         answered = session.scalar(select(Message.id).where(
-            Message.conversation_id == conversation.id, Message.direction == "out",
-            Message.author.not_in(("bot", "client", "")), Message.id > last_in.id).limit(1))
+            Message.conversation_id == conversation.id, *staff_reply(), Message.id > last_in.id).limit(1))
         if answered is not None:
             continue
         if session.scalar(select(StaffTask.id).where(

@@ -166,7 +166,8 @@ def test_client_writes_ejecutiva_takes_over_answers_and_hands_back(staff, server
     bubbles = client.locator("section.phone li.bubble").all_inner_texts()
     assert bubbles[-2:] == ["¿Me pueden llamar hoy?", "Buenos días, le habla María Rojas. La llamo a las 15:00."]
     ejecutiva.wait_for_selector("#timeline .msg.staff .status-delivered", timeout=WAIT)
-    ejecutiva.locator("#timeline .msg.staff").last.scroll_into_view_if_needed()
+    # For the screenshot; no element handle, which a live refresh of the timeline could detach.
+    ejecutiva.evaluate("() => document.querySelectorAll('ol.timeline').forEach(l => { l.scrollTop = l.scrollHeight; })")
     save(ejecutiva, "case")
 
     ejecutiva.select_option("select[name=step]", "main/menu")
