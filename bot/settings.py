@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     # Outbox delivery
     outbox_batch_size: int = 50
     outbox_max_attempts: int = 8
-    outbox_concurrency: int = 8  # sends in flight per worker (different conversations; each in order)
+    # Sends in flight per worker (different conversations; each in order). 1 by default: a worker
+    # killed mid-send repeats at most the one message in flight; N in flight may repeat up to N.
+    outbox_concurrency: int = 1
     worker_poll_seconds: float = 1.0
 
     # Twilio / WhatsApp (issue 4 uses them; documented now so .env.example is complete)
