@@ -91,6 +91,7 @@ def read_requests(text: str):
     found = list(prediction.tramites)
     positions = dict(prediction.positions)
     confidence = {label: prediction.probabilities[label] for label in found}
+    case_query = prediction.case_query
     segment_found: set[str] = set()
     clauses: list[Clause] = []
     clause_labels: dict[int, str] = {}  # clause -> what it asks for, read on its own
@@ -103,6 +104,10 @@ def read_requests(text: str):
             reading = model().predict(part, classify.scored_hits(part))
             label = max(reading.main, key=reading.main.get)
             clause_labels[index] = label
+            if label in CASE_QUERIES and case_query is None \
+                    and reading.main[label] >= _segment_case_confidence():
+                case_query = label
+                continue
             if label in found or label not in TRAMITES or \
                     reading.main[label] < _segment_confidence():
                 continue
@@ -111,7 +116,7 @@ def read_requests(text: str):
             positions[label] = start
             confidence[label] = reading.main[label]
     if not found:
-        return None, 0.0, (), prediction.case_query, {}, prediction.case_query is not None
+        return None, 0.0, (), case_query, {}, case_query is not None
     # The softmax's pick keeps its confidence; the others', level 2's (or their part's
     # softmax).
     confidence[found[0]] = max(prediction.main[found[0]], 0.0)
@@ -133,13 +138,19 @@ def read_requests(text: str):
         main,
         confidence[main],
         tuple((label, confidence[label]) for label in ordered),
-        prediction.case_query,
+        case_query,
         texts,
         max(prediction.main, key=prediction.main.get) in CASE_QUERIES,
     )
 
 
-_SENTENCE_END = re.compile(r"[.;!?\n]+")
+@cache
+def _sentence_end() -> re.Pattern:
+    return re.compile("[" + re.escape(rules()["classifier"]["segment_marks"]) + "\n]+")
+
+
+def _segment_case_confidence() -> float:
+    return float(rules()["classifier"]["segment_case_confidence"])
 
 
 _ACCENTED = {"a": "[aá]", "e": "[eé]", "i": "[ií]", "o": "[oó]", "u": "[uúü]"}
@@ -177,7 +188,7 @@ def segments(text: str) -> list[Clause]:
     Clauses of one word are left out."""
     parts: list[Clause] = []
     offset = 0
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in _sentence_end().split(text):
         for i, piece in enumerate(_joiners().split(sentence)):
             words = normalise(piece).split()
             if i % 2 == 0 and len(words) >= 2:  # odd pieces are the joining words

@@ -195,7 +195,9 @@ def classify(text: str) -> Classification:
 def decide(found: dict[str, float]) -> Classification:
     """The rules' own reading of a message's scores: the best trámite above the threshold,
     confidence growing with its lead over the runner-up."""
-    ranked = sorted(found.items(), key=lambda item: item[1], reverse=True)
+    # Equal scores go to the earlier code: the found dict's order follows set iteration,
+    # which changes with the process' hash seed (and training would not be reproducible).
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
     if not ranked or ranked[0][1] < _CONFIG["threshold"]:
         return Classification(None, 0.0, dict(ranked))
     top = ranked[0][1]
