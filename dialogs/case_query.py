@@ -14,7 +14,7 @@ from bot.enums import OPEN_STATUSES
 from bot.models import Case
 from bot.nlu import yes_no
 from bot.rules import tramites
-from dialogs.tramite import option_numbers
+from bot.understanding.options import option_numbers
 
 MAX_LISTED = 5  # a phone screen: the newest few, the rest on request by number
 

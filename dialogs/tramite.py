@@ -3,15 +3,16 @@ offering a person after repeated bad answers, and closing with one summary and o
 
 A trámite dialog subclasses `TramiteDialog`, declares its table (states, transitions) and:
 - `code`, `product_types` (and `product_statuses`, `multi_product`);
-- `slot_states`: collecting state -> the data key that state asks for (drives re-asking);
-- `extract(turn)`: reads the message into `turn.data`, returns the keys it filled.
+- `slots`: one `bot.understanding.slots.Slot` per collecting state (data key, kind, state,
+  question template, shared parser); `slot_states` (state -> key, which drives re-asking) is
+  derived from them, and `needs_<key>` / `ask_<key>` are generated where the table names them
+  and the dialog writes none;
+- `extract(turn)`: reads into `turn.data` what no shared parser reads, returns the keys it filled.
 The table's conditions and callbacks name methods of the dialog; helpers here are plain methods
 so the tables read as data.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from typing import ClassVar
@@ -19,16 +20,19 @@ from typing import ClassVar
 from bot import cases as case_log
 from bot import nlu, requirements
 from bot.acts import is_correction
-from bot.dialog import Dialog, Turn
+from bot.dialog import CALLBACK_KEYS, Dialog, Turn
 from bot.models import Document
 from bot.portfolio.records import ProductInfo
 from bot.rules import sla_hours, tramites
-from dialogs.vocabulary import (
+from bot.understanding import slots as slot_table
+from bot.understanding.options import option_numbers
+from bot.understanding.phrases import confirm
+from bot.understanding.slots import Slot
+from bot.understanding.words import (
     free_product_types,
     quantified_types,
     quantifier_answer,
     type_words,
-    vocabulary,
     words_of,
 )
 
@@ -39,6 +43,8 @@ RETIRED = "retirado"  # portfolio status of a product that no longer exists (pro
 UNUSABLE_KEYS = ("not_found", "wrong_type", "retired")
 MAX_KEPT_MESSAGES = 8  # the client's messages of one request kept with its case ...
 MAX_KEPT_CHARS = 2000  # ... up to this many characters
+ALL_PRODUCT_TYPES = ("telefonia_fija", "internet", "tv_cable", "hspa", "duo_pack", "multipack",
+                     "boliviatel")
 
 
 # The client's answer to "¿Desea que le atienda un ejecutivo(a)?", the same in every trámite.
@@ -49,21 +55,39 @@ ANSWER_TO_HUMAN_OFFER = [
 ]
 
 
-def option_numbers(text: str, also: Iterable[str] = ()) -> list[int]:
-    """'2', '1 y 3', 'la 1 y la 3', 'opciones 2 y 3' -> the option numbers. A message with any
-    other word (or one of `also`) is not an answer to a list: "por 3 meses" -> []."""
-    words = nlu.normalise(text).split()
-    allowed = set(vocabulary()["list_answers"]["option_words"]) | set(also)
-    numbers = [int(word) for word in words if re.fullmatch(r"\d{1,2}", word)]
-    if not numbers or any(not word.isdigit() and word not in allowed for word in words):
-        return []
-    return numbers
-
-
 def on_input(source, dest, **spec) -> list[dict]:
     """The same transition for the first message (event `start`, when the trámite is chosen) and
     for every later one (`message`): a request written in full needs no further question."""
     return [{"trigger": trigger, "source": source, "dest": dest, **spec} for trigger in ("start", "message")]
+
+
+def message(source, dest: str, after: str, conditions=None) -> dict:
+    """A transition for the answer to a question (event `message`)."""
+    transition = {"trigger": "message", "source": source, "dest": dest, "after": after}
+    if conditions:
+        transition["conditions"] = conditions
+    return transition
+
+
+def _names_in_table(transitions: list[dict]) -> set[str]:
+    """Every condition and callback a table names."""
+    names: set[str] = set()
+    for transition in transitions:
+        for key in CALLBACK_KEYS:
+            value = transition.get(key) or []
+            names.update([value] if isinstance(value, str) else value)
+    return names
+
+
+class LooseConfirmMixin:
+    """Confirmations read with `bot.understanding.phrases.confirm` ("sí, es correcta", "no estoy
+    conforme"), looser than the base's yes/no; used by D, E and F."""
+
+    def said_yes(self, event) -> bool:
+        return confirm(event.model.text) is True
+
+    def said_no(self, event) -> bool:
+        return confirm(event.model.text) is False
 
 
 class TramiteDialog(Dialog):
@@ -71,8 +95,17 @@ class TramiteDialog(Dialog):
     product_types: ClassVar[tuple[str, ...]] = ()
     product_statuses: ClassVar[tuple[str, ...]] = ("activo",)
     multi_product: ClassVar[bool] = False
-    slot_states: ClassVar[dict[str, str]] = {}
+    slots: ClassVar[tuple[Slot, ...]] = ()
+    slot_states: ClassVar[dict[str, str]] = {}  # derived from `slots`: state -> data key
     prepare_event = "absorb"
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "slot_states" in vars(cls):
+            raise TypeError(f"{cls.__name__}: declare `slots`; `slot_states` is derived from them")
+        cls.slot_states = {slot.state: slot.name for slot in cls.slots}
+        named = _names_in_table(getattr(cls, "transitions", []))
+        slot_table.add_methods(cls, cls.slots, named=named)
 
     # --- reading the message ---------------------------------------------------------------
     def absorb(self, event) -> None:
@@ -90,6 +123,7 @@ class TramiteDialog(Dialog):
         filled = set()
         if self.product_types:
             filled |= self.absorb_products(turn)
+        filled |= slot_table.fill(self.slots, turn)
         filled |= self.extract(turn) or set()
         slot = self.slot_states.get(turn.state)
         if event.event.name == "message" and slot is not None:

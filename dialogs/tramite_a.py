@@ -8,14 +8,14 @@ one or more of its fixed lines. Each service and action has a fee per line (tari
 ejecutivo(a); once complete the Gestor(a) Comercial digitises the service in Smartflex (A.5).
 Example: enable Caller ID on line 4412345 -> Bs 15,00 on the monthly invoice, letter missing.
 
-The module also holds the small vocabulary helpers the A, B, C and J dialogs share
-(vocabulary_abcj.yaml phrases, a length-preserving fold, the requirement decision).
+The module also holds the small helpers the A, B, C and J dialogs share (a length-preserving
+fold, the requirement decision, products named by their type); their word matcher is
+bot.understanding.words.
 """
 from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, timedelta
-from decimal import Decimal
 
 from bot import cases as case_log
 from bot import requirements, texts
@@ -23,15 +23,17 @@ from bot.acts import is_correction
 from bot.dialog import Turn
 from bot.enums import CaseStatus
 from bot.rules import load_rules
-from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary import (  # noqa: F401 - re-exported for the B, C and J dialogs
+from bot.understanding.amounts import amount
+from bot.understanding.options import option_numbers
+from bot.understanding.slots import Slot
+from bot.understanding.words import (
     find_labels,
+    free_product_types,
     phrase_positions,
-    products_named_by_type,
     vocabulary,
-    word_matches,
     words_of,
 )
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 
 # --- helpers shared by the A, B, C and J dialogs ------------------------------------------------
@@ -45,9 +47,17 @@ def fold_same_length(text: str) -> str:
     return "".join(out)
 
 
-def amount(value) -> Decimal:
-    """A tariff figure from YAML as money: Decimal with two decimals."""
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+def products_named_by_type(dialog: TramiteDialog, turn: Turn) -> list[str]:
+    """Contracts the message names by product type ("el plan de internet"): for each type
+    mentioned, the client's only candidate product of that type."""
+    types = free_product_types(words_of(turn.text))
+    candidates = dialog.candidates(turn)
+    chosen = []
+    for product_type in types:
+        of_type = [p.contract for p in candidates if p.product_type == product_type]
+        if len(of_type) == 1:
+            chosen.extend(of_type)
+    return chosen
 
 
 def decide_requirements(dialog, turn: Turn, codes: list[str], next_role: str) -> None:
@@ -111,7 +121,11 @@ class SupplementaryServicesDialog(NoGuessAfterWrongProduct, RememberedDecisions,
     multi_product = True
     initial = "start"
     states = ["start", "choose_lines", "ask_service", "ask_action", "offer_human", "done"]
-    slot_states = {"choose_lines": "products", "ask_service": "services", "ask_action": "action"}
+    slots = (
+        Slot("products", "products", "choose_lines", "ask_product"),
+        Slot("services", "services", "ask_service", "A_ask_service"),
+        Slot("action", "choice", "ask_action", "A_ask_action"),
+    )
     transitions = [
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),

@@ -18,17 +18,16 @@ from bot import nlu, requirements, texts
 from bot.dialog import Turn
 from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
-from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
+from bot.understanding.amounts import amount
+from bot.understanding.options import option_numbers
+from bot.understanding.slots import Slot
+from bot.understanding.words import phrase_positions, vocabulary, word_matches, words_of
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 from dialogs.tramite_a import (
     NoGuessAfterWrongProduct,
     RememberedDecisions,
-    amount,
     decide_requirements,
-    phrase_positions,
     products_named_by_type,
-    vocabulary,
-    word_matches,
-    words_of,
 )
 
 COLLECTING = ["start", "choose_product", "ask_plan"]
@@ -118,7 +117,10 @@ class PlanChangeDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
     product_types = ("internet", "tv_cable", "duo_pack", "multipack", "hspa", "telefonia_fija")
     initial = "start"
     states = ["start", "choose_product", "ask_plan", "offer_human", "done"]
-    slot_states = {"choose_product": "products", "ask_plan": "plan"}
+    slots = (
+        Slot("products", "products", "choose_product", "ask_product"),
+        Slot("plan", "choice", "ask_plan", "B_ask_plan"),
+    )
     transitions = [
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
@@ -175,10 +177,7 @@ class PlanChangeDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
         turn.data["plan"] = plan["code"]
         return {"plan"}
 
-    # --- conditions ----------------------------------------------------------------------------
-    def needs_plan(self, event) -> bool:
-        return not event.model.data.get("plan")
-
+    # --- conditions (needs_plan: generated from the slot) -------------------------------------
     def has_no_other_plan(self, event) -> bool:
         turn: Turn = event.model
         return not turn.data.get("plan") and not alternatives(self.products(turn)[0])

@@ -20,17 +20,16 @@ from functools import lru_cache
 from bot import requirements, texts
 from bot.dialog import Turn
 from bot.rules import load_rules
+from bot.understanding.amounts import amount
+from bot.understanding.slots import Slot
+from bot.understanding.words import find_labels, vocabulary, words_of
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 from dialogs.tramite_a import (
     NoGuessAfterWrongProduct,
     RememberedDecisions,
-    amount,
     decide_requirements,
-    find_labels,
     fold_same_length,
     products_named_by_type,
-    vocabulary,
-    words_of,
 )
 
 COLLECTING = ["start", "choose_products", "ask_address"]
@@ -145,7 +144,10 @@ class RelocationDialog(NoGuessAfterWrongProduct, RememberedDecisions, TramiteDia
     multi_product = True
     initial = "start"
     states = ["start", "choose_products", "ask_address", "offer_human", "done"]
-    slot_states = {"choose_products": "products", "ask_address": "address"}
+    slots = (
+        Slot("products", "products", "choose_products", "ask_product"),
+        Slot("address", "address", "ask_address", "C_ask_address"),
+    )
     transitions = [
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),

@@ -6,83 +6,31 @@ calendar year (D.3); at most 4 months (D.4.2: a longer request is refused and th
 offered). The signed letter is required; the Gestor(a) Comercial enters it (D.4).
 Reconexión of a suspended product: the bot says how each service comes back (D.8.1), lists
 pending invoices (D.8.2) and the Gestor(a) Comercial enters the new reconnection date (D.5).
-Limits and words live in rules/suspension.yaml and rules/vocabulary_def.yaml.
-
-The vocabulary helpers shared with tramite_e and tramite_f live in dialogs/vocabulary_def.py.
+Limits and words live in rules/suspension.yaml and rules/vocabulary_def.yaml, matched by
+bot.understanding.phrases (shared with tramite_e and tramite_f); lone dates are read by
+bot.understanding.dates.
 """
 from __future__ import annotations
 
-import calendar
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from bot import nlu, requirements, texts
+from bot import requirements, texts
 from bot.dialog import Turn
-from bot.nlu.normalise import fold
-from bot.nlu.rules import rules as nlu_rules
 from bot.rules import load_rules
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary_def import (  # noqa: F401 - first and find stay importable from here
-    ALL_PRODUCT_TYPES,
-    LooseConfirmMixin,
-    confirm,
-    find,
-    first,
-    message,
-    vocabulary,
-)
+from bot.understanding.amounts import amount
+from bot.understanding.dates import add_months, ahead, bare_date, years_written
+from bot.understanding.options import option_numbers
+from bot.understanding.phrases import confirm, find, vocabulary
+from bot.understanding.slots import Slot
+from dialogs.tramite import ALL_PRODUCT_TYPES, LooseConfirmMixin, TramiteDialog, message, on_input
 
 
 # --- D-only helpers ----------------------------------------------------------------------------
 @lru_cache
 def suspension_rules() -> dict:
     return load_rules("suspension.yaml")
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-@lru_cache
-def _date_pattern() -> re.Pattern:
-    month = "|".join(sorted((str(m) for m in nlu_rules()["months"]), key=len, reverse=True))
-    return re.compile(
-        rf"\b\d{{1,2}}(?:ro|ero|o)?\s+de\s+(?:{month})(?:\s+(?:de|del)\s+\d{{4}})?\b"
-        r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}-\d{1,2}-\d{4}\b")
-
-
-def bare_date(text: str, today: date) -> tuple[date | None, bool]:
-    """A lone date answering "¿desde/hasta qué fecha?" ("el 1 de diciembre"), which the NLU
-    reads only inside a range; resolved by the NLU itself. Also: whether a year was written."""
-    found = _date_pattern().search(fold(text))
-    if not found:
-        return None, False
-    span = found.group()
-    entities = nlu.analyze(f"desde el {span}", today=today).entities
-    value = entities.get("date_range", {}).get("start")
-    year_written = bool(re.search(r"\d{4}|/\d{2}$", span))
-    return (date.fromisoformat(value) if value else None), year_written
-
-
-def years_written(text: str) -> list[bool]:
-    """For each date of the message, in order, whether its year was written."""
-    return [bool(re.search(r"\d{4}|/\d{2}$", found.group()))
-            for found in _date_pattern().finditer(fold(text))]
-
-
-def ahead(day: date, today: date) -> date:
-    """A date written without its year, read as the client means it: a suspension or a
-    reconnection is planned, so a day that passed long ago is next year's ("desde el 5 de
-    enero" said in November). A day that passed recently stays as written ("desde el 1 de
-    noviembre" said on the 28th) and the client is told it passed: the nearer one wins."""
-    if day >= today:
-        return day
-    next_year = add_months(day, 12)
-    return next_year if next_year - today < today - day else day
 
 
 def invoice_rows(invoices) -> list[dict]:
@@ -112,8 +60,14 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
     product_types = ALL_PRODUCT_TYPES
     initial = "start"
     states = [*COLLECTING, "confirm_max", "offer_human", "done"]
-    slot_states = {"ask_action": "action", "choose_product": "products", "ask_start": "starts_on",
-                   "ask_end": "ends_on", "confirm_max": "max_answer"}
+    slots = (
+        Slot("action", "choice", "ask_action", "D_ask_action"),
+        Slot("products", "products", "choose_product", "ask_product"),
+        Slot("starts_on", "date", "ask_start", "D_ask_start"),
+        Slot("ends_on", "date", "ask_end", "D_ask_end"),
+        # The answer to the maximum offered is read by the table (said_yes / said_no), not kept.
+        Slot("max_answer", "yes_no", "confirm_max", "D_offer_max"),
+    )
     transitions = [
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "ask_action", conditions="needs_action", after="ask_action"),
@@ -218,10 +172,7 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
             turn.scratch["period_changed"] = True
         return filled
 
-    # --- conditions ----------------------------------------------------------------------------
-    def needs_action(self, event) -> bool:
-        return not event.model.data.get("action")
-
+    # --- conditions (needs_action: generated from the slot) -----------------------------------
     def is_suspension(self, event) -> bool:
         return event.model.data.get("action") == "suspension"
 
@@ -261,11 +212,7 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
         start = date.fromisoformat(turn.data["starts_on"])
         return add_months(start, int(suspension_rules()["max_months"])) - timedelta(days=1)
 
-    # --- questions -----------------------------------------------------------------------------
-    def ask_action(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("D_ask_action", hint=turn.scratch.get("hint", False))
-
+    # --- questions (ask_action: generated from the slot) --------------------------------------
     def ask_start(self, event) -> None:
         turn: Turn = event.model
         past = turn.scratch.get("past_start")
@@ -352,7 +299,7 @@ class SuspensionDialog(LooseConfirmMixin, TramiteDialog):
         turn: Turn = event.model
         product = self.products(turn)[0]
         tariff = load_rules("tariffs.yaml")["suspension"]["temporary_suspension"]
-        fee = Decimal(str(tariff)).quantize(Decimal("0.01"))
+        fee = amount(tariff)
         costs = ([{"code": "temporary_suspension", "amount": fee, "charge": "recurrente",
                    "contract": product.contract}] if fee > 0 else [])
         self.decide(turn, "accounts_up_to_date")

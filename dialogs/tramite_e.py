@@ -8,13 +8,11 @@ Which product and what fails. Then the last damage orders of that product decide
 - otherwise a new order with the confirmed address and a reference phone (E.3). Internet goes to
   the Analista Técnico after a quick diagnosis (E.3.3, E.4.1); line and TV to the Gestor(a)
   Técnico (E.1.2). No cost.
-Statuses and words live in rules/vocabulary_def.yaml.
+Statuses and words live in rules/vocabulary_def.yaml (matched by bot.understanding.phrases).
 """
 from __future__ import annotations
 
 import re
-
-import phonenumbers
 
 from bot import cases as case_log
 from bot import nlu, texts
@@ -24,16 +22,11 @@ from bot.dialog import Turn
 from bot.enums import OPEN_STATUSES
 from bot.models import WorkOrder
 from bot.nlu.rules import rules as nlu_rules
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary_def import (
-    ALL_PRODUCT_TYPES,
-    LooseConfirmMixin,
-    confirm,
-    find,
-    first,
-    message,
-    vocabulary,
-)
+from bot.understanding.options import option_numbers
+from bot.understanding.phones import phone_e164, shown_phone
+from bot.understanding.phrases import confirm, find, first, vocabulary
+from bot.understanding.slots import Slot
+from dialogs.tramite import ALL_PRODUCT_TYPES, LooseConfirmMixin, TramiteDialog, message, on_input
 
 COLLECTING = ["start", "choose_product", "ask_component", "ask_problem", "ask_diagnosis",
               "confirm_address", "ask_address", "ask_phone"]
@@ -70,22 +63,9 @@ def _device_count(text: str, *, asked: bool) -> int | None:
     return None
 
 
-def _shown_phone(e164: str | None) -> str | None:
-    if not e164:
-        return None
-    international = phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(phonenumbers.parse(e164), international)
-
-
 def _phone(raw: str) -> str | None:
     """A valid reference phone in E.164; a 7-digit local number gets the default area code."""
-    phone = normalise_phone(raw)
-    digits = re.sub(r"\D", "", raw)
-    if phone and len(digits) == 7:
-        phone = normalise_phone(vocabulary()["damage"]["default_area_code"] + digits)
-    if phone is None or not phonenumbers.is_valid_number(phonenumbers.parse(phone)):
-        return None
-    return phone
+    return phone_e164(raw, area_code=vocabulary()["damage"]["default_area_code"])
 
 
 class DamageDialog(LooseConfirmMixin, TramiteDialog):
@@ -94,9 +74,16 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     product_types = ALL_PRODUCT_TYPES
     initial = "start"
     states = [*COLLECTING, "offer_human", "done"]
-    slot_states = {"choose_product": "products", "ask_component": "component",
-                   "ask_problem": "problem", "ask_diagnosis": "diagnosis",
-                   "confirm_address": "address", "ask_address": "address", "ask_phone": "phone"}
+    slots = (
+        Slot("products", "products", "choose_product", "ask_product"),
+        Slot("component", "choice", "ask_component", "E_ask_component"),
+        Slot("problem", "text", "ask_problem", "E_ask_problem"),
+        Slot("diagnosis", "choice", "ask_diagnosis", "E_ask_diagnosis"),
+        # The address on record is confirmed, or another one asked for: two questions, one key.
+        Slot("address", "address", "confirm_address", "E_confirm_address"),
+        Slot("address", "address", "ask_address", "E_ask_address"),
+        Slot("phone", "phone", "ask_phone", "E_ask_phone"),
+    )
     transitions = [
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
@@ -253,7 +240,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         data["address"] = text
         return {"address"}
 
-    # --- conditions ----------------------------------------------------------------------------
+    # --- conditions (needs_component, needs_phone: generated from the slots) ------------------
     def _orders(self, turn: Turn):
         return turn.services.records.work_orders(turn.data["products"][0])
 
@@ -280,9 +267,6 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         closed = vocabulary()["damage"]["without_solution_statuses"]
         return bool(orders) and orders[0].status in closed
 
-    def needs_component(self, event) -> bool:
-        return not event.model.data.get("component")
-
     def needs_problem(self, event) -> bool:
         data = event.model.data
         return data.get("component") != "internet" and not data.get("problem")
@@ -299,10 +283,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
     def needs_address(self, event) -> bool:
         return not event.model.data.get("address")
 
-    def needs_phone(self, event) -> bool:
-        return not event.model.data.get("phone")
-
-    # --- questions -----------------------------------------------------------------------------
+    # --- questions (ask_phone: generated from the slot) ----------------------------------------
     def ask_component(self, event) -> None:
         turn: Turn = event.model
         product = self.products(turn)[0]
@@ -333,10 +314,6 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
         turn: Turn = event.model
         turn.services.say("E_ask_address", hint=turn.scratch.get("hint", False))
 
-    def ask_phone(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("E_ask_phone", hint=turn.scratch.get("hint", False))
-
     # --- outcomes ------------------------------------------------------------------------------
     def _report(self, turn: Turn, kind: str, *, order=None, previous=None) -> dict:
         data, vocab = turn.data, vocabulary()
@@ -352,7 +329,7 @@ class DamageDialog(LooseConfirmMixin, TramiteDialog):
             "components": [vocab["component_labels"][c] for c in data.get("components", [])],
             "problem": vocab["problem_labels"].get(data.get("problem") or "", ""),
             "diagnosis": shown, "address": data.get("address"),
-            "phone": _shown_phone(data.get("phone")), "order": order, "previous": previous,
+            "phone": shown_phone(data.get("phone")), "order": order, "previous": previous,
             "order_status": statuses.get(order.status, order.status) if order else None,
         }
 

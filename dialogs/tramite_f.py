@@ -21,15 +21,10 @@ from bot import nlu, texts
 from bot.dialog import Turn
 from bot.models import BillingClaim, Invoice, Product
 from bot.portfolio.records import InvoiceInfo
-from dialogs.tramite import TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary_def import (
-    ALL_PRODUCT_TYPES,
-    LooseConfirmMixin,
-    confirm,
-    first,
-    message,
-    vocabulary,
-)
+from bot.understanding.options import option_numbers
+from bot.understanding.phrases import confirm, first, vocabulary
+from bot.understanding.slots import Slot
+from dialogs.tramite import ALL_PRODUCT_TYPES, LooseConfirmMixin, TramiteDialog, message, on_input
 
 COLLECTING = ["start", "choose_product", "ask_period", "ask_reason"]
 MAX_KEPT_TEXTS = 8
@@ -61,8 +56,14 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
     product_statuses = ("activo", "suspendido")  # a suspended product still had invoices
     initial = "start"
     states = [*COLLECTING, "confirm_resolution", "ask_disagreement", "offer_human", "done"]
-    slot_states = {"choose_product": "products", "ask_period": "period", "ask_reason": "reason",
-                   "confirm_resolution": "agreement", "ask_disagreement": "disagreement"}
+    slots = (
+        Slot("products", "products", "choose_product", "ask_product"),
+        Slot("period", "month", "ask_period", "F_ask_period"),
+        Slot("reason", "choice", "ask_reason", "F_ask_reason"),
+        # Read by the table (said_yes / said_no, explains_disagreement), not kept as data.
+        Slot("agreement", "yes_no", "confirm_resolution", "F_resolution"),
+        Slot("disagreement", "text", "ask_disagreement", "F_ask_disagreement"),
+    )
     transitions = [
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
@@ -125,13 +126,7 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
     def _words(turn: Turn) -> int:
         return len(nlu.normalise(turn.text).split())
 
-    # --- conditions ----------------------------------------------------------------------------
-    def needs_period(self, event) -> bool:
-        return not event.model.data.get("period")
-
-    def needs_reason(self, event) -> bool:
-        return not event.model.data.get("reason")
-
+    # --- conditions (needs_period, needs_reason: generated from the slots) ---------------------
     def _recent_invoices(self, turn: Turn) -> list[InvoiceInfo]:
         latest = invoices_of(turn.services.session, turn.data["products"][0],
                              limit=int(vocabulary()["claims"]["recent_invoices"]))
@@ -165,7 +160,7 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
             return self._words(turn) >= 1
         return self._words(turn) >= vocabulary()["min_reason_words"]
 
-    # --- questions -----------------------------------------------------------------------------
+    # --- questions (ask_disagreement: generated from the slot) --------------------------------
     def ask_period(self, event) -> None:
         turn: Turn = event.model
         turn.services.say("F_ask_period", hint=turn.scratch.get("hint", False),
@@ -196,10 +191,6 @@ class BillingClaimDialog(LooseConfirmMixin, TramiteDialog):
         turn.data["claim"] = claim.number
         turn.services.say("F_resolution", hint=turn.scratch.get("hint", False), claim=claim,
                           product=self.products(turn)[0])
-
-    def ask_disagreement(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("F_ask_disagreement", hint=turn.scratch.get("hint", False))
 
     # --- outcomes ------------------------------------------------------------------------------
     def _claim_view(self, turn: Turn, kind: str, **extra) -> dict:

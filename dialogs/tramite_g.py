@@ -7,11 +7,11 @@ line's invoice. Example: two previous months on one line -> Bs 24,00 and the let
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from bot import texts
 from bot.dialog import Turn
 from bot.rules import load_rules
+from bot.understanding.amounts import amount
+from bot.understanding.slots import Slot
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_lines", "ask_months"]
@@ -24,7 +24,12 @@ class CallDetailDialog(TramiteDialog):
     multi_product = True
     initial = "start"
     states = ["start", "choose_lines", "ask_months", "offer_human", "done"]
-    slot_states = {"choose_lines": "products", "ask_months": "months"}
+    # The months are read by the shared parser (any message, only months up to the current one);
+    # needs_months and ask_months are generated from the slot.
+    slots = (
+        Slot("products", "products", "choose_lines", "ask_product"),
+        Slot("months", "months", "ask_months", "G_ask_months", parser="past_months"),
+    )
     transitions = [
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
@@ -34,30 +39,10 @@ class CallDetailDialog(TramiteDialog):
         *ANSWER_TO_HUMAN_OFFER,
     ]
 
-    def extract(self, turn: Turn) -> set[str]:
-        months = turn.nlu.entities.get("months") or []
-        if not months or turn.data.get("months"):
-            return set()
-        current = turn.today.strftime("%Y-%m")
-        future = [m for m in months if m > current]
-        if future:
-            turn.scratch["future_months"] = future
-            return set()
-        turn.data["months"] = sorted(set(months))
-        return {"months"}
-
-    def needs_months(self, event) -> bool:
-        return not event.model.data.get("months")
-
-    def ask_months(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("G_ask_months", hint=turn.scratch.get("hint", False),
-                          future=turn.scratch.get("future_months", []))
-
     def finish(self, event) -> None:
         turn: Turn = event.model
         tariff = load_rules("tariffs.yaml")["call_detail"]
-        per_month = Decimal(str(tariff["previous_month_per_line"])).quantize(Decimal("0.01"))
+        per_month = amount(tariff["previous_month_per_line"])
         current = turn.today.strftime("%Y-%m")
         months = turn.data["months"]
         costs, lines = [], []

@@ -20,66 +20,37 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
-
-from rapidfuzz import fuzz
 
 from bot import nlu, requirements, texts
 from bot.dialog import Turn
 from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
-from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
+from bot.understanding.amounts import money
+from bot.understanding.dates import add_months
+from bot.understanding.mentions import first_match
+from bot.understanding.options import option_numbers
+from bot.understanding.slots import Slot
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_products", "ask_reason", "confirm_penalty", "offer_retention"]
-CENT = Decimal("0.01")
-FUZZY_MIN_LENGTH = 5  # shorter words must match exactly ("caro" is not "cero")
-FUZZY_CUTOFF = 88
 IN_PERSON_STATUS = "en_oficinas"  # listed, done at the office, never blocks the case
 
 
-# --- vocabulary (shared by the H, I, K, L dialogs) --------------------------------------------
+# --- the words of the H, I and L dialogs (matched by bot.understanding.mentions) ---------------
 @lru_cache
 def vocabulary() -> dict:
     return load_rules("vocabulary_hikl.yaml")
 
 
-def mentions(normalised: str, phrase: str) -> bool:
-    """Whole-word phrase in normalised text; single long words tolerate a typo."""
-    phrase = nlu.normalise(phrase)
-    if f" {phrase} " in f" {normalised} ":
-        return True
-    if " " in phrase or len(phrase) < FUZZY_MIN_LENGTH:
-        return False
-    return any(len(word) >= FUZZY_MIN_LENGTH and fuzz.ratio(word, phrase) >= FUZZY_CUTOFF
-               for word in normalised.split())
-
-
-def first_match(normalised: str, groups: dict[str, list[str]]) -> str | None:
-    for code, phrases in groups.items():
-        if any(mentions(normalised, p) for p in phrases):
-            return code
-    return None
-
-
-# --- dates and money --------------------------------------------------------------------------
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
+# --- months of the permanence -------------------------------------------------------------------
 def whole_months(start: date, end: date) -> int:
     """Complete months from start to end: 2026-11-28 -> 2028-03-16 is 15."""
     months = (end.year - start.year) * 12 + end.month - start.month
     if end.day < start.day:
         months -= 1
     return max(months, 0)
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _product_params(product: ProductInfo) -> dict:
@@ -184,8 +155,12 @@ class RemovalDialog(TramiteDialog):
     multi_product = True
     initial = "start"
     states = [*COLLECTING, "offer_human", "done"]
-    slot_states = {"choose_products": "products", "ask_reason": "reason",
-                   "confirm_penalty": "penalty_answer", "offer_retention": "retention_answer"}
+    slots = (
+        Slot("products", "products", "choose_products", "ask_product"),
+        Slot("reason", "text", "ask_reason", "H_ask_reason"),
+        Slot("penalty_answer", "yes_no", "confirm_penalty", "H_ask_penalty", parser="yes_no"),
+        Slot("retention_answer", "choice", "offer_retention", "H_offer_retention"),
+    )
     transitions = [
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
@@ -208,11 +183,6 @@ class RemovalDialog(TramiteDialog):
             if found:
                 data["reason"], data["reason_text"] = found
                 filled.add("reason")
-        if turn.state == "confirm_penalty" and "penalty_answer" not in data:
-            answer = nlu.yes_no(turn.text)
-            if answer is not None:
-                data["penalty_answer"] = answer
-                filled.add("penalty_answer")
         if turn.state == "offer_retention" and "retention_answer" not in data:
             answer = self._retention_answer(turn)
             if answer is not None:
@@ -268,11 +238,7 @@ class RemovalDialog(TramiteDialog):
         return ("retention_answer" not in turn.data and not self.penalties(turn)
                 and bool(self.offers(turn)[0]))
 
-    # --- questions ---------------------------------------------------------------------------
-    def ask_reason(self, event) -> None:
-        turn: Turn = event.model
-        turn.services.say("H_ask_reason", hint=turn.scratch.get("hint", False))
-
+    # --- questions (ask_reason: generated from the slot) ------------------------------------
     def ask_penalty(self, event) -> None:
         turn: Turn = event.model
         penalties = self.penalties(turn)

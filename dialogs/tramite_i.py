@@ -11,8 +11,9 @@ from __future__ import annotations
 from bot import nlu, texts
 from bot.dialog import Turn
 from bot.rules import load_rules
+from bot.understanding.mentions import mentions
 from dialogs.tramite import TramiteDialog, on_input
-from dialogs.tramite_h import mentions, vocabulary
+from dialogs.tramite_h import vocabulary
 
 
 class DebtDialog(TramiteDialog):
@@ -20,6 +21,7 @@ class DebtDialog(TramiteDialog):
     code = "I"
     initial = "start"
     states = ["start", "done"]
+    slots = ()  # information only: the one message is the whole request, nothing is asked
     transitions = [
         *on_input("start", "done", conditions="asks_proforma", after="send_proforma"),
         *on_input("start", "done", after="show_debts"),

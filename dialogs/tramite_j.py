@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import phonenumbers
-
 from bot import nlu, texts
-from bot.addresses import normalise_phone
 from bot.dialog import Turn
+from bot.understanding.phones import phone_e164
+from bot.understanding.slots import Slot
+from bot.understanding.words import vocabulary
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
-from dialogs.tramite_a import RememberedDecisions, fold_same_length, vocabulary
+from dialogs.tramite_a import RememberedDecisions, fold_same_length
 
 COLLECTING = ["start", "ask_data"]
 FIELDS = ("contact", "phone", "email", "whatsapp")  # the order the summary lists them
@@ -66,13 +66,7 @@ def _field_before(position: int, cues: list[tuple[int, int, str]]) -> str | None
 
 def valid_phone(raw: str) -> str | None:
     """E.164 of a valid Bolivian (or international) number; 7 digits get the local area code."""
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 7 and not raw.strip().startswith("+"):
-        raw = vocabulary()["default_area_code"] + digits
-    e164 = normalise_phone(raw)
-    if e164 is None or not phonenumbers.is_valid_number(phonenumbers.parse(e164)):
-        return None
-    return e164
+    return phone_e164(raw, area_code=vocabulary()["default_area_code"])
 
 
 def read_name(text: str, folded: str, start: int, cues, *, linked: bool = False) -> str | None:
@@ -159,7 +153,7 @@ class DataUpdateDialog(RememberedDecisions, TramiteDialog):
     code = "J"
     initial = "start"
     states = ["start", "ask_data", "offer_human", "done"]
-    slot_states = {"ask_data": "updates"}
+    slots = (Slot("updates", "fields", "ask_data", "J_ask_data"),)
     transitions = [
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "ask_data", conditions="needs_data", after="ask_data"),

@@ -9,12 +9,12 @@ gestor_comercial; no -> the interaction is recorded (case no_procede) and the re
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
-from bot import nlu, texts
+from bot import texts
 from bot.dialog import Turn
 from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
+from bot.understanding.amounts import amount
+from bot.understanding.slots import Slot
 from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
 
 COLLECTING = ["start", "choose_products", "confirm_excess"]
@@ -23,7 +23,7 @@ MIGRATES_FROM = "cobre"
 
 def cable_terms() -> dict:
     tariff = load_rules("tariffs.yaml")["fiber_migration"]
-    return {"per_meter": Decimal(str(tariff["excess_cable_per_meter"])).quantize(Decimal("0.01")),
+    return {"per_meter": amount(tariff["excess_cable_per_meter"]),
             "included_meters": int(tariff["included_meters"])}
 
 
@@ -34,14 +34,20 @@ class FiberMigrationDialog(TramiteDialog):
     multi_product = True
     initial = "start"
     states = [*COLLECTING, "offer_human", "done"]
-    slot_states = {"choose_products": "products", "confirm_excess": "accepts_excess"}
+    # The answer on the excess cable is a yes/no read by the shared parser (needs_accepts_excess
+    # is generated); its question shows the cable terms, so ask_excess stays here.
+    slots = (
+        Slot("products", "products", "choose_products", "ask_product"),
+        Slot("accepts_excess", "yes_no", "confirm_excess", "K_ask_excess", parser="yes_no"),
+    )
     transitions = [
         *on_input(COLLECTING, "done", conditions="names_only_fiber", after="explain_already_fiber"),
         *on_input(COLLECTING, "done", conditions="has_no_candidates", after="explain_no_products"),
         *on_input(COLLECTING, "offer_human", conditions="gave_up", after="offer_human"),
         *on_input(COLLECTING, "choose_products", conditions="needs_product", after="ask_product"),
         *on_input(COLLECTING, "done", conditions="refused_excess", after="refuse"),
-        *on_input(COLLECTING, "confirm_excess", conditions="needs_excess_answer", after="ask_excess"),
+        *on_input(COLLECTING, "confirm_excess", conditions="needs_accepts_excess",
+                  after="ask_excess"),
         *on_input(COLLECTING, "done", after="finish"),
         *ANSWER_TO_HUMAN_OFFER,
     ]
@@ -78,14 +84,6 @@ class FiberMigrationDialog(TramiteDialog):
         return [records.product_by_contract_or_number(turn.services.client.id, c)
                 for c in turn.data.get("already_fiber", [])]
 
-    def extract(self, turn: Turn) -> set[str]:
-        if turn.state == "confirm_excess" and "accepts_excess" not in turn.data:
-            answer = nlu.yes_no(turn.text)
-            if answer is not None:
-                turn.data["accepts_excess"] = answer
-                return {"accepts_excess"}
-        return set()
-
     # --- conditions --------------------------------------------------------------------------
     def names_only_fiber(self, event) -> bool:
         data = event.model.data
@@ -93,9 +91,6 @@ class FiberMigrationDialog(TramiteDialog):
 
     def refused_excess(self, event) -> bool:
         return event.model.data.get("accepts_excess") is False
-
-    def needs_excess_answer(self, event) -> bool:
-        return "accepts_excess" not in event.model.data
 
     # --- replies -----------------------------------------------------------------------------
     def explain_already_fiber(self, event) -> None:

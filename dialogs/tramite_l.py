@@ -19,12 +19,14 @@ from bot.dialog import Turn
 from bot.nlu.normalise import fold
 from bot.portfolio.records import ProductInfo
 from bot.rules import load_rules
-from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input, option_numbers
-from dialogs.vocabulary import free_product_types, words_of
+from bot.understanding.mentions import first_match, mentions
+from bot.understanding.options import option_numbers
+from bot.understanding.slots import Slot
+from bot.understanding.words import free_product_types, words_of
+from dialogs.tramite import ANSWER_TO_HUMAN_OFFER, TramiteDialog, on_input
+from dialogs.tramite_h import vocabulary
 
 DAMAGE_TYPES = ("tv_cable", "telefonia_fija")  # services whose visits E coordinates
-from dialogs.tramite_h import first_match, mentions, vocabulary
-
 COLLECTING = ["start", "choose_product", "ask_problem", "ask_devices", "ask_speed", "ask_availability"]
 OPEN_ORDER_STATUSES = ("registrada", "asignada")
 _CLAUSE = re.compile(r"[,.;\n]+")
@@ -170,8 +172,15 @@ class SupportVisitDialog(TramiteDialog):
     product_types = ("internet", "duo_pack", "multipack")  # the diagnosis is of the internet service
     initial = "start"
     states = [*COLLECTING, "offer_human", "done"]
-    slot_states = {"choose_product": "products", "ask_problem": "problem", "ask_devices": "devices",
-                   "ask_speed": "speed_mbps", "ask_availability": "availability"}
+    # The conditions needs_problem .. needs_availability and the questions but ask_problem are
+    # generated from the slots.
+    slots = (
+        Slot("products", "products", "choose_product", "ask_product"),
+        Slot("problem", "choice", "ask_problem", "L_ask_problem"),
+        Slot("devices", "number", "ask_devices", "L_ask_devices"),
+        Slot("speed_mbps", "number", "ask_speed", "L_ask_speed"),
+        Slot("availability", "dates", "ask_availability", "L_ask_availability"),
+    )
     transitions = [
         # A visit for the TV or the line is a damage report (E): its Gestor(a) Técnico
         # coordinates the visit (E.1.2); L's diagnosis is of the internet only.
@@ -181,7 +190,7 @@ class SupportVisitDialog(TramiteDialog):
         *on_input(COLLECTING, "choose_product", conditions="needs_product", after="ask_product"),
         *on_input(COLLECTING, "ask_problem", conditions="needs_problem", after="ask_problem"),
         *on_input(COLLECTING, "ask_devices", conditions="needs_devices", after="ask_devices"),
-        *on_input(COLLECTING, "ask_speed", conditions="needs_speed", after="ask_speed"),
+        *on_input(COLLECTING, "ask_speed", conditions="needs_speed_mbps", after="ask_speed_mbps"),
         *on_input(COLLECTING, "ask_availability", conditions="needs_availability", after="ask_availability"),
         *on_input(COLLECTING, "done", after="finish"),
         *ANSWER_TO_HUMAN_OFFER,
@@ -254,36 +263,12 @@ class SupportVisitDialog(TramiteDialog):
         clauses = [c.strip() for c in _CLAUSE.split(turn.text) if c.strip()]
         return ", ".join(c for c in clauses if first_match(nlu.normalise(c), phrases)) or turn.text.strip()
 
-    # --- conditions --------------------------------------------------------------------------
-    def needs_problem(self, event) -> bool:
-        return "problem" not in event.model.data
-
-    def needs_devices(self, event) -> bool:
-        return "devices" not in event.model.data
-
-    def needs_speed(self, event) -> bool:
-        return "speed_mbps" not in event.model.data
-
-    def needs_availability(self, event) -> bool:
-        return "availability" not in event.model.data
-
     # --- questions ---------------------------------------------------------------------------
-    def _say(self, turn: Turn, template: str, **context) -> None:
-        turn.services.say(template, hint=turn.scratch.get("hint", False), **context)
-
     def ask_problem(self, event) -> None:
         turn: Turn = event.model
-        self._say(turn, "L_ask_problem", product=self.products(turn)[0], problems=_words()["problems"],
-                  options=_words()["problem_options"], other_label=_words()["other_label"])
-
-    def ask_devices(self, event) -> None:
-        self._say(event.model, "L_ask_devices")
-
-    def ask_speed(self, event) -> None:
-        self._say(event.model, "L_ask_speed")
-
-    def ask_availability(self, event) -> None:
-        self._say(event.model, "L_ask_availability")
+        turn.services.say("L_ask_problem", hint=turn.scratch.get("hint", False),
+                          product=self.products(turn)[0], problems=_words()["problems"],
+                          options=_words()["problem_options"], other_label=_words()["other_label"])
 
     # --- the case ----------------------------------------------------------------------------
     def finish(self, event) -> None:

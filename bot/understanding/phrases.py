@@ -1,9 +1,9 @@
-"""What trámites D, E and F share: matching the client's words against rules/vocabulary_def.yaml
-(find, first, confirm), the confirmation mixin, every product type, the answer transition.
+"""Matching the client's words against rules/vocabulary_def.yaml as written: find, first, confirm.
 
-Kept apart from dialogs/vocabulary.py (A, B, C, J): that one folds words phonetically before the
-typo check, this one compares them as written; mixing the two in one module would make it easy to
-call the wrong matcher and change what a trámite understands.
+Used by the D, E and F dialogs. Kept apart from `words` (A, B, C, J), which folds words
+phonetically before the typo check, and from `mentions` (H, I, L): this one compares them as
+written and lets the longer of two overlapping phrases win; mixing the matchers in one module
+would make it easy to call the wrong one and change what a trámite understands.
 """
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from rapidfuzz import fuzz
 from bot import nlu
 from bot.rules import load_rules
 
-ALL_PRODUCT_TYPES = ("telefonia_fija", "internet", "tv_cable", "hspa", "duo_pack", "multipack",
-                     "boliviatel")
 FUZZY_WORD_MIN_LEN = 6  # shorter words must match exactly: one typo in "luz" is another word
 FUZZY_WORD_CUTOFF = 86
 
@@ -84,20 +82,3 @@ def confirm(text: str) -> bool | None:
         return None
     return "no" not in keys
 
-
-def message(source, dest: str, after: str, conditions=None) -> dict:
-    """A transition for the answer to a question (event `message`)."""
-    transition = {"trigger": "message", "source": source, "dest": dest, "after": after}
-    if conditions:
-        transition["conditions"] = conditions
-    return transition
-
-
-class LooseConfirmMixin:
-    """Confirmations read with `confirm()`; used by D, E and F."""
-
-    def said_yes(self, event) -> bool:
-        return confirm(event.model.text) is True
-
-    def said_no(self, event) -> bool:
-        return confirm(event.model.text) is False

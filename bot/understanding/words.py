@@ -1,7 +1,9 @@
-"""Matching the client's words against the vocabulary files, tolerant of typos and accents.
+"""Matching the client's words against rules/vocabulary_abcj.yaml, tolerant of typos and accents.
 
-Shared by the trámite dialogs (and the base class, which uses it to pick a product the client
-names by its type: "el internet").
+Words are folded phonetically ("cayer aidi" is Caller ID) before the typo check. Used by the A, B,
+C and J dialogs and by the trámite base class, which picks a product the client names by its type
+("el internet") or by a quantifier ("todas", "las dos"). Kept apart from `phrases` (words compared
+as written) and `mentions` (whole phrases): each matcher is what its dialogs were tuned against.
 """
 from __future__ import annotations
 
@@ -134,15 +136,3 @@ def quantified_types(words: list[str]) -> dict[str, str]:
             quantified[starts[after]] = label
     return quantified
 
-
-def products_named_by_type(dialog, turn) -> list[str]:
-    """Contracts the message names by product type ("el plan de internet"): for each type
-    mentioned, the client's only candidate product of that type."""
-    types = free_product_types(words_of(turn.text))
-    candidates = dialog.candidates(turn)
-    chosen = []
-    for product_type in types:
-        of_type = [p.contract for p in candidates if p.product_type == product_type]
-        if len(of_type) == 1:
-            chosen.extend(of_type)
-    return chosen
