@@ -339,6 +339,8 @@ def export(fitted: Fitted) -> dict[str, np.ndarray]:
         "input_hash": input_hash(config),
         "config": asdict(config),
         "none_factor": fitted.none_factor,
+        # top-1 and chit-chat opening a trámite on the out-of-fold readings, per factor tried
+        "out_of_fold": {str(f): [round(a, 4), round(b, 4)] for f, (a, b) in fitted.tuning.items()},
     }
     return {
         "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
