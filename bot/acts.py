@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.nlu import normalise
+from bot.nlu.normalise import normalise  # the module: bot.nlu's reading asks dialog_act()
 from bot.rules import load_rules
 
 MAX_WORDS = 12

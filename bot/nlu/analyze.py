@@ -8,6 +8,8 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from bot.acts import dialog_act
+
 from . import classify, entities
 from .features import CASE_QUERIES, TRAMITES
 from .hybrid import model
@@ -86,6 +88,9 @@ def analyze(text: str, today: date | None = None) -> NluResult:
 def read_requests(text: str):
     """(tramite, confidence, requests, case_query, texts, case_first) by the hybrid model: the phrase rules'
     scores are among its inputs, the statistical part generalises past their wording."""
+    if dialog_act(text) is not None:
+        # "hola? hay alguien?", "gracias 👍": social, answered briefly, never a trámite.
+        return None, 0.0, (), None, {}, False
     hits = classify.scored_hits(text)
     prediction = model().predict(text, hits)
     found = list(prediction.tramites)

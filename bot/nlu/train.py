@@ -2,10 +2,11 @@
 
 Deterministic: the same corpus, rules and code give the same file, byte for byte.
 
-Data: the train split of the corpus (bot/nlu/corpus/train.tsv), the older labelled set
-the phrase rules were tuned on (tests/data/nlu_labelled.tsv) and, when present, the
-business additions (bot/nlu/corpus/extra.tsv). The per-label thresholds are chosen on
-the dev split (dev.tsv); the test split (test.tsv) is never read here.
+Data: the train and dev splits of the corpus (bot/nlu/corpus/train.tsv, dev.tsv), the older
+labelled set the phrase rules were tuned on (tests/data/nlu_labelled.tsv) and, when present,
+the business additions (bot/nlu/corpus/extra.tsv). The per-label thresholds and the "nothing
+asked" factor are chosen on out-of-fold readings of train + dev (`cross_fitted`). The test
+split (test.tsv) is read only to keep its texts out of training.
 
 Needs scikit-learn (training only: scoring at run time is numpy, bot/nlu/hybrid.py).
 """
@@ -54,6 +55,7 @@ class Config:
     legacy: bool = True  # the older labelled set joins train ...
     legacy_in_stack: bool = False  # ... but not level 2 (the rules were tuned on it)
     chat_cost: float = 2.0  # tuning: chit-chat opening a trámite costs this many top-1 errors
+    tune_folds: int = 4  # thresholds chosen on out-of-fold readings of train + dev
 
 
 CONFIG = Config()
@@ -67,15 +69,16 @@ def read(path: Path) -> Rows:
     return read_labelled(path)
 
 
-def training_rows(config: Config = CONFIG) -> Rows:
-    """The train split, then the older set and the business additions, less any message
-    whose text is also in dev or test (chit-chat like "gracias" recurs)."""
+def training_rows(config: Config = CONFIG) -> tuple[Rows, Rows]:
+    """(corpus, more): the train and dev splits, and the older set with the business
+    additions less any message whose text is also in the test split (chit-chat like
+    "gracias" recurs)."""
     from .normalise import normalise
 
-    held_out = {normalise(t) for split in ("dev", "test") for _, t in read(CORPUS / f"{split}.tsv")}
-    rows = read(CORPUS / "train.tsv")
+    held_out = {normalise(t) for _, t in read(CORPUS / "test.tsv")}
+    corpus = read(CORPUS / "train.tsv") + read(CORPUS / "dev.tsv")
     more = (read(LEGACY) if config.legacy else []) + (read(EXTRA) if EXTRA.exists() else [])
-    return rows + [row for row in more if normalise(row[1]) not in held_out]
+    return corpus, [row for row in more if normalise(row[1]) not in held_out]
 
 
 def label_matrix(rows: Rows) -> np.ndarray:
@@ -184,20 +187,31 @@ class Fitted:
         return p, _softmax(z)
 
     def tune(self, rows: Rows) -> None:
+        """Per-label thresholds and the "nothing asked" factor from this model's readings of
+        `rows` (messages it was not trained on)."""
+        self.tune_on(rows, *self.outputs([t for _, t in rows]))
+
+    def tune_on(self, rows: Rows, p: np.ndarray, q: np.ndarray) -> None:
         """Per-label thresholds (best F1 of level 2) and how much "nothing asked" is favoured
-        (fewest top-1 errors + chat_cost x chit-chat opening a trámite), on these rows (dev)."""
-        p, q = self.outputs([t for _, t in rows])
+        (fewest top-1 errors + chat_cost x chit-chat opening a trámite), from readings `p`, `q`
+        of `rows` by models that did not train on them."""
         self.thresholds = tune_thresholds(p, label_matrix(rows))
         best = None
+        self.tuning = {}
+        asking = sum(any(g in TRAMITES for g in gold) for gold, _ in rows)
+        chat = sum(not gold for gold, _ in rows)
         for factor in NONE_FACTORS:
-            cost = 0
+            wrong = opened = 0
             for (gold, _), pi, qi in zip(rows, p, q):
                 tramites, _ = decide(pi, qi, self.thresholds, factor)
                 gold_tramites = [g for g in gold if g in TRAMITES]
                 if gold_tramites:
-                    cost += (tramites[0] if tramites else None) not in gold_tramites
+                    wrong += (tramites[0] if tramites else None) not in gold_tramites
                 elif not gold:
-                    cost += self.config.chat_cost * bool(tramites)
+                    opened += bool(tramites)
+            cost = wrong + self.config.chat_cost * opened
+            # What each factor gives on these readings (top-1, chit-chat opening a trámite).
+            self.tuning[factor] = (1 - wrong / max(asking, 1), opened / max(chat, 1))
             if best is None or cost < best[0]:
                 best = (cost, factor)
         self.none_factor = best[1]
@@ -216,12 +230,37 @@ def _softmax(z):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def fit(rows: Rows, config: Config = CONFIG) -> Fitted:
-    in_stack = None
-    if config.legacy and not config.legacy_in_stack:
-        # training_rows() puts the corpus' train split first.
-        in_stack = np.arange(len(rows)) < len(read(CORPUS / "train.tsv"))
-    return Fitted(rows, config, in_stack)
+def cross_fitted(corpus: Rows, extra: Rows, config: Config = CONFIG) -> Fitted:
+    """A model trained on `corpus` + `extra`, tuned on out-of-fold readings of `corpus`.
+
+    Per fold (config.tune_folds) a model trains without that part of the corpus and reads it;
+    the thresholds and the "nothing asked" factor are chosen on all those readings together,
+    so they rest on every corpus message rather than on one small split, and the final model
+    still learns from all of them. Level 2 trains on the corpus rows only (the older set and
+    the business additions were written around the rules)."""
+    import random
+
+    from .normalise import normalise
+
+    order = list(range(len(corpus)))
+    random.Random(1).shuffle(order)
+    folds = config.tune_folds
+    p_all, q_all, read_rows = [], [], []
+    for k in range(folds):
+        held_index = set(order[k::folds])
+        held = [corpus[i] for i in sorted(held_index)]
+        held_norms = {normalise(t) for _, t in held}
+        rest = [corpus[i] for i in range(len(corpus)) if i not in held_index]
+        rows = rest + [row for row in extra if normalise(row[1]) not in held_norms]
+        part = Fitted(rows, config, np.arange(len(rows)) < len(rest))
+        p, q = part.outputs([t for _, t in held])
+        p_all.append(p)
+        q_all.append(q)
+        read_rows += held
+    rows = corpus + extra
+    fitted = Fitted(rows, config, np.arange(len(rows)) < len(corpus))
+    fitted.tune_on(read_rows, np.vstack(p_all), np.vstack(q_all))
+    return fitted
 
 
 def tune_thresholds(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -300,6 +339,8 @@ def export(fitted: Fitted) -> dict[str, np.ndarray]:
         "input_hash": input_hash(config),
         "config": asdict(config),
         "none_factor": fitted.none_factor,
+        # top-1 and chit-chat opening a trámite on the out-of-fold readings, per factor tried
+        "out_of_fold": {str(f): [round(a, 4), round(b, 4)] for f, (a, b) in fitted.tuning.items()},
     }
     return {
         "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
@@ -321,21 +362,23 @@ def train(path: Path = MODEL_PATH, config: Config = CONFIG, log=print) -> Fitted
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        rows = training_rows(config)
-        log(f"training on {len(rows)} messages (corpus train split"
+        corpus, more = training_rows(config)
+        log(f"training on {len(corpus) + len(more)} messages (corpus train and dev splits"
             f"{', ' + LEGACY.name if config.legacy else ''}"
-            f"{', ' + EXTRA.name if EXTRA.exists() else ''}); tuning on the dev split")
-        fitted = fit(rows, config)
-        dev = read(CORPUS / "dev.tsv")
-        fitted.tune(dev)
+            f"{', ' + EXTRA.name if EXTRA.exists() else ''}); tuning on {config.tune_folds}-fold "
+            "out-of-fold readings of the corpus")
+        fitted = cross_fitted(corpus, more, config)
         write_model(path, export(fitted))
     featurizer = fitted.featurizer
     log(f"wrote {path} ({path.stat().st_size // 1024} KiB): "
         f"{len(featurizer.char.vocabulary_)} character and "
         f"{len(featurizer.word.vocabulary_)} word n-grams; nothing-asked factor "
-        f"{fitted.none_factor}; thresholds "
+        f"{fitted.none_factor} (out of fold: "
+        + ", ".join(f"{factor}: top-1 {100 * top1:.1f} % chit-chat {100 * chat:.1f} %"
+                    for factor, (top1, chat) in fitted.tuning.items())
+        + "); thresholds "
         + " ".join(f"{label}={t:.2f}" for label, t in zip(LABELS, fitted.thresholds)))
-    _check_parity(path, fitted, dev)
+    _check_parity(path, fitted, read(CORPUS / "dev.tsv"))
     return fitted
 
 
