@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections import Counter
+from functools import cache
 from datetime import datetime
 from types import ModuleType
 
@@ -31,9 +32,12 @@ from bot.models import Campaign, CampaignSend, CampaignTarget, Client, Message
 from bot.scheduler import JobContext, schedule
 
 
-def _discover_kinds() -> dict[str, str]:
+@cache
+def kinds() -> dict[str, str]:
     """Kind name -> module: every module of bot.campaigns that declares LAUNCHED = True (staff create
-    and launch it from the back-office), so a new kind is one module, not a line here too."""
+    and launch it from the back-office), so a new kind is one module, not a line here too.
+    Found on first use, not at import: a kind module imports this one, and discovering while it
+    is half imported (its LAUNCHED not yet set) left it out."""
     kinds = {}
     for info in pkgutil.iter_modules(campaigns_package.__path__):
         module = importlib.import_module(f"{campaigns_package.__name__}.{info.name}")
@@ -42,20 +46,19 @@ def _discover_kinds() -> dict[str, str]:
     return kinds
 
 
-KINDS = _discover_kinds()
 SEND_JOB = "campaign_send"
 BATCH = 50  # clients per job run: short transactions, and the worker's other tasks keep running
 CHANNELS = ("whatsapp", "email")
 
 
 def kind_module(kind: str) -> ModuleType:
-    return importlib.import_module(KINDS[kind])
+    return importlib.import_module(kinds()[kind])
 
 
 # --- creating ------------------------------------------------------------------------------------
 def create(session: Session, *, kind: str, name: str, audience: str, options: dict | None,
            staff_id: int | None, now: datetime) -> Campaign:
-    if kind not in KINDS:
+    if kind not in kinds():
         raise ValueError(f"unknown campaign kind {kind!r}")
     if audience not in ("cartera", "lista"):
         raise ValueError(f"unknown audience {audience!r}")
