@@ -16,10 +16,12 @@ from bot.clock import as_utc
 from bot.enums import CaseStatus
 from bot.dialog import QUEUED_REQUESTS, Dialog, Turn
 from bot.nlu import analyze, normalise, yes_no
-from bot.rules import load_rules, tramite_for_choice, tramites
+from bot.rules import Tramite, load_rules, tramite_for_choice, tramites
+from bot.texts import labels
 
 IDENTIFYING = ["start", "ask_nit", "ask_contract"]
 AT_MENU = ["menu", "offer_next"]
+CASE_QUERIES = ("estado", "anular")  # the NLU's questions about a case, besides the trámites
 
 
 class MainDialog(Dialog):
@@ -229,22 +231,31 @@ class MainDialog(Dialog):
         self._start(turn, self._chosen_tramite(turn))
 
     def _start(self, turn: Turn, code: str) -> None:
-        """Start trámite `code` on the whole message (its details may be anywhere in it); the
-        message's other requests wait their turn, each with the clauses that ask for it, and
-        the client is told what was understood."""
+        """Start trámite `code` (or a question about a case) on the whole message (its details
+        may be anywhere in it); the message's other requests wait their turn, each with the
+        clauses that ask for it, and the client is told what was understood. A question about
+        a case asked beside a trámite ("¿en qué quedó el traslado? y quiero el identificador")
+        waits its turn the same way: never dropped."""
         queued = [item for item in turn.data.get(QUEUED_REQUESTS, []) if item["tramite"] != code]
-        others = [c for c, _ in turn.nlu.requests
+        asked = [c for c, _ in turn.nlu.requests]
+        if asked and turn.nlu.case_query:
+            asked.append(turn.nlu.case_query)
+        others = [c for c in dict.fromkeys(asked)
                   if c != code and all(item["tramite"] != c for item in queued)]
         if others and turn.nlu.entities.get("menu_choice") is None:
             texts = turn.nlu.texts
             queued += [{"tramite": c, "text": texts.get(c, turn.text)} for c in others]
-            turn.services.say("requests_understood", first=tramites()[code],
-                              others=[tramites()[c] for c in others])
+            turn.services.say("requests_understood", first=request_label(code),
+                              others=[request_label(c) for c in others])
         if queued:
             turn.data[QUEUED_REQUESTS] = queued
         else:
             turn.data.pop(QUEUED_REQUESTS, None)
-        turn.start_tramite(code)
+        if code in CASE_QUERIES:
+            turn.data["case_query"] = code
+            turn.start_dialog("case_query")
+        else:
+            turn.start_tramite(code)
 
     def correct_last_case(self, event) -> None:
         """The earlier case is withdrawn and the same request read again with the product
@@ -269,8 +280,7 @@ class MainDialog(Dialog):
 
     def start_case_query(self, event) -> None:
         turn: Turn = event.model
-        turn.data["case_query"] = turn.nlu.case_query or "estado"
-        turn.start_dialog("case_query")
+        self._start(turn, turn.nlu.case_query or "estado")
 
     def start_offered(self, event) -> None:
         turn: Turn = event.model
@@ -278,7 +288,13 @@ class MainDialog(Dialog):
         item = queued.pop(0)
         # The trámite reads the words the request came in, not the "sí".
         turn.text = item["text"]
-        turn.nlu = analyze(item["text"], today=turn.today).but(tramite=item["tramite"], requests=())
+        if item["tramite"] in CASE_QUERIES:
+            # Its reading's trámite is the one the case is about ("¿en qué quedó el traslado?").
+            turn.nlu = analyze(item["text"], today=turn.today).but(
+                requests=(), case_query=item["tramite"])
+        else:
+            turn.nlu = analyze(item["text"], today=turn.today).but(
+                tramite=item["tramite"], requests=())
         self._start(turn, item["tramite"])
 
     def decline_offered(self, event) -> None:
@@ -286,7 +302,7 @@ class MainDialog(Dialog):
         item = turn.data[QUEUED_REQUESTS].pop(0)
         if not turn.data[QUEUED_REQUESTS]:
             turn.data.pop(QUEUED_REQUESTS)
-        turn.services.say("offer_next_declined", tramite=tramites()[item["tramite"]])
+        turn.services.say("offer_next_declined", tramite=request_label(item["tramite"]))
 
     def decline_and_offer_next(self, event) -> None:
         self.decline_offered(event)
@@ -297,7 +313,7 @@ class MainDialog(Dialog):
 
     def offer(self, turn: Turn, again: bool = False) -> None:
         queued = turn.data[QUEUED_REQUESTS]
-        turn.services.say("offer_next_request", tramite=tramites()[queued[0]["tramite"]],
+        turn.services.say("offer_next_request", tramite=request_label(queued[0]["tramite"]),
                           more=len(queued) - 1, again=again)
 
     def arrive(self, turn: Turn) -> None:
@@ -315,6 +331,14 @@ class MainDialog(Dialog):
 
     def show_menu_again(self, event) -> None:
         event.model.services.say("menu", not_understood=True)
+
+
+def request_label(code: str) -> Tramite:
+    """What the client is told a request is: a trámite, or a question about a case already
+    open (labels.yaml `case_queries`), which the case-query dialog answers."""
+    if code in CASE_QUERIES:
+        return Tramite(code, labels()["case_queries"][code], "ejecutivo")
+    return tramites()[code]
 
 
 def tramite_name(code: str) -> str:

@@ -139,6 +139,13 @@ def read_requests(text: str):
                if label == main or label in segment_found or label in clause_labels.values()
                or confidence[label] >= floor]
     texts = request_texts(clauses, clause_labels, ordered) if len(ordered) > 1 else {}
+    if case_query is not None and case_query in clause_labels.values():
+        # The words of the case question too ("¿en qué quedó el traslado?"), so the case it
+        # asks about is looked for in them, not in the other requests' words.
+        asked = {*ordered, case_query}
+        texts = {**texts, case_query: ". ".join(
+            c.raw for i, c in enumerate(clauses)
+            if clause_labels.get(i) == case_query or clause_labels.get(i) not in asked)}
     return (
         main,
         confidence[main],

@@ -139,3 +139,29 @@ def test_a_product_named_that_does_not_fit_the_tramite_is_said_why(chat):
     assert "no se aplica a «Internet»" in reply  # call detail is for lines (G)
     assert "1. Línea fija 4412345" in reply
     assert client.cases() == []
+
+
+def test_a_case_question_beside_a_new_request_is_answered_after_it(chat):
+    # The status question of the same message waits its turn like a second trámite: never dropped.
+    client = chat(IMPORTADORA)
+    first = client.say("en qué quedó lo que pedí? y además quiero agregar identificador de llamadas "
+                       "en la línea 4412345")
+    assert "Entendí 2 solicitudes" in first
+    assert "la consulta del estado de su solicitud" in first
+    assert "Resumen de su solicitud de servicios suplementarios" in first
+    assert "También nos pidió la consulta del estado de su solicitud" in first
+    case = client.last_case()
+    assert case.tramite == "A"
+    status = client.say("sí")
+    assert case.number in status and "Falta: Carta de solicitud" in status
+
+
+def test_a_new_request_beside_a_case_question_is_offered_after_the_status(chat):
+    client = chat(IMPORTADORA)
+    client.say("necesito el detalle de llamadas de octubre de la línea 4412345")
+    case = client.last_case()
+    reply = client.say(f"cómo va la solicitud {case.number}? y también quiero cambiar el plan del internet")
+    assert case.number in reply  # the status first: the case number was the main question
+    assert "También nos pidió cambio de plan" in reply
+    plans = client.say("sí")
+    assert "¿A qué plan desea cambiar?" in plans
