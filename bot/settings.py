@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     # Downloads of one inbound media message before the client is told it could not be read.
     whatsapp_media_max_attempts: int = 6
     whatsapp_send_rate: float = 10  # Twilio API calls a second per sender (10 by default, 50 max for text)
+    whatsapp_media_rate: float = 1.5  # of them, messages with media a second (Twilio's limit for media)
 
     # Email (issue 5)
     imap_host: str = ""

@@ -86,6 +86,8 @@ class WhatsAppChannel:
         self.status_url = settings.public_base_url.rstrip("/") + STATUS_PATH
         # Shared by the worker's sending threads: never above WHATSAPP_SEND_RATE calls a second.
         self.pacer = Pacer(settings.whatsapp_send_rate)
+        # Media go slower still (WHATSAPP_MEDIA_RATE): a media part waits for both pacers.
+        self.media_pacer = Pacer(settings.whatsapp_media_rate)
 
     def send(self, message: OutboundMessage) -> SendResult:
         to = whatsapp_address(message.address)
@@ -134,6 +136,9 @@ class WhatsAppChannel:
 
     def _create(self, message: OutboundMessage, to: str, part: dict):
         self.pacer.wait()
+        if "media_url" in part:
+            # Last, so nothing delays the call after its media slot: media stay 1/rate apart.
+            self.media_pacer.wait()
         try:
             return self.client.messages.create(
                 to=to, status_callback=f"{self.status_url}?message={message.message_id}",

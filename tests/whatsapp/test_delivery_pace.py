@@ -86,3 +86,24 @@ def test_the_pacer_spaces_calls_from_several_threads():
     stamps.sort()
     # 40 calls at 50 a second take 39 intervals of 20 ms however many threads ask at once.
     assert len(stamps) == 40 and stamps[-1] - stamps[0] >= 39 * 0.02 * 0.95
+
+
+def test_media_are_paced_at_their_own_rate_and_text_is_not_held_by_them(whatsapp_factory):
+    wa = whatsapp_factory(outbox_concurrency=8, whatsapp_send_rate=50, whatsapp_media_rate=4)
+    ids = _conversations(wa, 10)
+    with wa.runtime.sessions.begin() as session:
+        for n, conversation_id in enumerate(ids):
+            media = {"media_urls": [f"https://example.com/doc{n}.pdf"]} if n % 2 else {}
+            # A media message is its text part, then the media part.
+            outbox.enqueue(session, conversation=session.get(Conversation, conversation_id),
+                           body=f"mensaje {n}", now=wa.clock.now(), payload=media)
+    wa.runtime.deliverer.deliver_due()
+    sent = wa.twilio.sent()
+    media = sorted(r.at for r in sent if r.value("MediaUrl"))
+    text = sorted(r.at for r in sent if not r.value("MediaUrl"))
+    assert len(media) == 5 and len(text) == 10
+    # Five media parts at 4 a second: at least 4 x 0.25 s between the first and the last ...
+    gaps = [b - a for a, b in zip(media, media[1:])]
+    assert min(gaps) >= 0.25 * 0.9, gaps
+    # ... while the ten text parts, paced at 50 a second only, are all out well before that.
+    assert text[-1] - text[0] < 0.6, text
