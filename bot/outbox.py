@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.addresses import mask_address
@@ -162,6 +162,20 @@ class OutboxDeliverer:
             with correlation.bound(outbound.correlation_id):  # the id of the message that caused it
                 self._deliver_one(outbound, report)
 
+    def _record_sent(self, outbound: OutboundMessage, result, now: datetime) -> None:
+        """The common case in two UPDATEs, nothing read back: it runs once per reply."""
+        values = {
+            # A provider's status callback may already have moved it on (delivered, read):
+            # never step it back.
+            "status": case((Message.status == "pending", result.status), else_=Message.status),
+        }
+        if result.external_id:
+            values["external_id"] = result.external_id
+        with session_scope(self.sessions) as session:
+            session.execute(update(Outbox).where(Outbox.message_id == outbound.message_id)
+                            .values(status="sent", sent_at=now, last_error=""))
+            session.execute(update(Message).where(Message.id == outbound.message_id).values(**values))
+
     def _deliver_one(self, outbound: OutboundMessage, report: DeliveryReport) -> None:
         channel = self.channels.get(outbound.channel)
         error: Exception | None = None
@@ -174,24 +188,17 @@ class OutboxDeliverer:
             log.exception("channel %s crashed sending message %s", outbound.channel, outbound.message_id)
             error = TransientSendError(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
+        if error is None:
+            self._record_sent(outbound, result, now)
+            log.info("delivered message %s by %s to %s", outbound.message_id, outbound.channel,
+                     mask_address(outbound.address))
+            with self._report_lock:
+                report.sent += 1
+            return
         with session_scope(self.sessions) as session:
             row = session.scalars(select(Outbox).where(Outbox.message_id == outbound.message_id)).one()
             message = session.get(Message, outbound.message_id)
-            if error is None:
-                row.status = "sent"
-                row.sent_at = now
-                row.last_error = ""
-                if message.status == "pending":
-                    # A provider's status callback may already have moved it on (delivered, read):
-                    # never step it back.
-                    message.status = result.status
-                if result.external_id:
-                    message.external_id = result.external_id
-                log.info("delivered message %s by %s to %s", outbound.message_id, outbound.channel,
-                         mask_address(outbound.address))
-                with self._report_lock:
-                    report.sent += 1
-            elif isinstance(error, PermanentSendError) or row.attempts >= self.max_attempts:
+            if isinstance(error, PermanentSendError) or row.attempts >= self.max_attempts:
                 row.status = "failed"
                 row.last_error = str(error)
                 message.status = "failed"
