@@ -385,10 +385,9 @@ class Engine:
                     author="client", status="received", error_code="", created_at=now,
                     correlation_id=correlation.current())
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(Message.id)
+            .returning(Message)  # the stored row as an ORM object: no read after the insert
         )
-        message_id = result.scalar()
-        return session.get(Message, message_id) if message_id is not None else None
+        return result.scalar()
 
     # --- dialogs -----------------------------------------------------------------------------
     def _store_attachments(self, session: Session, conversation: Conversation, message: InboundMessage,
