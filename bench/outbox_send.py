@@ -4,8 +4,11 @@ The fake Twilio REST server of tests/whatsapp/fake_twilio.py (real HTTP on 127.0
 twilio client) answers every Messages.json call after LATENCY seconds. N messages to C
 conversations (WhatsApp window open) are delivered by `OutboxDeliverer.deliver_due`:
 - baseline: OUTBOX_CONCURRENCY=1 (one send at a time, as before issue 16), not paced;
-- real: OUTBOX_CONCURRENCY=8 and WHATSAPP_SEND_RATE=50 (Twilio's maximum for text).
-Reported: messages/s, the busiest second's calls (must stay <= the rate), every row sent once.
+- real: OUTBOX_CONCURRENCY=8 and WHATSAPP_SEND_RATE=50 (Twilio's maximum for text);
+- the same worker paced at 80 (Meta's Cloud API default) with 8 in flight, to show that 50 is the
+  pacer's limit and not the worker's.
+Reported: messages/s, the busiest second's calls (must stay <= the rate, +1 for a call on a
+window's edge), every row sent once.
 
     .venv/bin/python bench/outbox_send.py [--messages 400] [--conversations 100] [--latency 0.05]
 """
@@ -66,9 +69,11 @@ def main() -> int:
     with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as twilio, tempfile.TemporaryDirectory() as tmp:
         twilio.latency = args.latency
         results = {}
-        for name, settings in (("one at a time (baseline)", {"outbox_concurrency": 1, "whatsapp_send_rate": 0}),
-                               ("8 in flight, paced at 50/s", {"outbox_concurrency": 8, "whatsapp_send_rate": 50})):
-            folder = Path(tmp) / name.split()[0]
+        variants = (("one at a time (baseline)", {"outbox_concurrency": 1, "whatsapp_send_rate": 0}),
+                    ("8 in flight, paced at 50/s", {"outbox_concurrency": 8, "whatsapp_send_rate": 50}),
+                    ("8 in flight, paced at 80/s", {"outbox_concurrency": 8, "whatsapp_send_rate": 80}))
+        for index, (name, settings) in enumerate(variants):
+            folder = Path(tmp) / f"run{index}"
             folder.mkdir()
             results[name] = run(folder, twilio, messages=args.messages, conversations=args.conversations, **settings)
     print(f"{args.messages} messages to {args.conversations} conversations, Twilio stand-in latency "
@@ -77,10 +82,10 @@ def main() -> int:
     print("|---|---:|---:|---:|---|")
     for name, r in results.items():
         print(f"| {name} | {r['sent']} | {r['msg_s']:.1f} | {r['busiest']} | {sorted(r['statuses'])} |")
-    base, real = results.values()
-    print(f"ratio: {real['msg_s'] / base['msg_s']:.2f}x")
+    base, real, fast = results.values()
+    print(f"ratio to one at a time: {real['msg_s'] / base['msg_s']:.2f}x at 50/s, {fast['msg_s'] / base['msg_s']:.2f}x at 80/s")
     ok = all(r["sent"] == r["calls"] == args.messages and r["statuses"] == {"sent"} for r in results.values())
-    return 0 if ok and real["busiest"] <= 51 else 1
+    return 0 if ok and real["busiest"] <= 51 and fast["busiest"] <= 81 else 1
 
 
 if __name__ == "__main__":

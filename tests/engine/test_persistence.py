@@ -5,6 +5,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
+
+from sqlalchemy import text
+
+from bot.db import make_engine
 
 from tests.support import NIT
 from tests.support import ROOT
@@ -32,11 +37,29 @@ def say_and_wait_for(proc: subprocess.Popen, text: str, expected: str) -> str:
             return "".join(seen)
 
 
+def wait_until_delivered(url: str) -> None:
+    """The reply printed is recorded as sent a moment later: the kill must come between two
+    messages, not inside a delivery (a reply left under its lease holds the conversation's next
+    ones back until the lease ends — tests/scale/test_faults_process.py is that case)."""
+    engine = make_engine(url)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if not conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'pending'")).scalar():
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the reply was never recorded as sent")
+    finally:
+        engine.dispose()
+
+
 def test_conversation_resumes_after_kill(portfolio):
     sender = "+59176543210"
     first = start_chat(portfolio.url, sender)
     try:
         say_and_wait_for(first, "Hola", "NIT")
+        wait_until_delivered(portfolio.url)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)

@@ -50,6 +50,7 @@ class FakeTwilio:
         self._lock = threading.Lock()
         self._count = 0
         self.latency = 0.0  # seconds each Messages.json call takes, as api.twilio.com's 50-300 ms
+        self.latency_to: dict[str, float] = {}  # a slower answer for calls to these "To" addresses
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)
@@ -138,8 +139,9 @@ def _handler(fake: FakeTwilio):
             recorded = self._record(form)
             if not MESSAGES.match(recorded.path):
                 return self._send(404, b"{}")
-            if fake.latency:
-                time.sleep(fake.latency)
+            latency = fake.latency_to.get(recorded.value("To") or "", fake.latency)
+            if latency:
+                time.sleep(latency)
             if not self._authorised():
                 recorded.headers["x-fake-answer"] = "401"
                 return self._send(401, json.dumps({"code": 20003, "message": "Authenticate",
